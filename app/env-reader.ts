@@ -46,6 +46,22 @@ export function envReader(env: Env) {
       if (!pattern.test(value)) throw new ConfigError(name, expected, value);
       return value;
     },
+    /** A duration: "500ms", "30s", "5m", "1h", "1d", or a bare number of seconds. */
+    duration(name: string, fallbackMs: number, minMs: number, maxMs: number): number {
+      const value = raw(name);
+      if (value === undefined) return fallbackMs;
+      const m = /^(\d+(?:\.\d+)?)(ms|s|m|h|d)?$/.exec(value);
+      const unit = { ms: 1, s: 1_000, m: 60_000, h: 3_600_000, d: 86_400_000 };
+      const ms = m ? Number(m[1]) * unit[(m[2] ?? 's') as keyof typeof unit] : Number.NaN;
+      if (!(ms >= minMs && ms <= maxMs)) {
+        throw new ConfigError(
+          name,
+          `a duration from ${minMs / 1000}s to ${maxMs / 1000}s such as 30s, 5m or 1h`,
+          value,
+        );
+      }
+      return Math.round(ms);
+    },
     /** A secret given directly (NAME) or, preferably, as a file (NAME_FILE, e.g. a Docker secret). */
     secret(name: string): string | undefined {
       const file = raw(`${name}_FILE`);

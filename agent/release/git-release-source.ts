@@ -1,0 +1,228 @@
+import { mkdirSync, renameSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
+import pRetry, { AbortError } from 'p-retry';
+import type { SimpleGit } from 'simple-git';
+import { ReleaseSourceError } from '../errors.js';
+import type { AgentLogger } from '../log.js';
+import { classifyGitError } from './classify-git-error.js';
+import { matchesPrefixes } from './poll-prefixes.js';
+import type { ReleaseSource, RemoteTag, SignatureCheck } from './release-source.js';
+
+export interface GitSourceOptions {
+  /** https://github.com/owner/repo.git (no credentials in it). */
+  readonly url: string;
+  /** The agent's state directory; the local repository lives in `repo.git` below it. */
+  readonly stateDir: string;
+  /** Read at every operation, so a rotated token file takes effect without a restart. */
+  readonly token: () => string | undefined;
+  readonly timeoutMs: number;
+  readonly retries: number;
+  readonly minRetryMs: number;
+  readonly maxRetryMs: number;
+  /** Makes a git client for a directory with an environment: main passes simple-git. */
+  readonly git: (baseDir: string, env: Record<string, string>) => SimpleGit;
+}
+
+const NAMESPACE = 'refs/ota/tags/';
+
+/**
+ * Release tags over git's smart-HTTP protocol (v2), with git itself. Polls name ref prefixes
+ * so the server sends only the tags asked for; the token travels only in an HTTP header set
+ * through the environment, never in argv, a URL or .git/config.
+ */
+export class GitReleaseSource implements ReleaseSource {
+  private readonly repoDir: string;
+  private initialized = false;
+
+  constructor(
+    private readonly options: GitSourceOptions,
+    private readonly log: AgentLogger,
+  ) {
+    this.repoDir = join(options.stateDir, 'repo.git');
+  }
+
+  /** Config for git given through GIT_CONFIG_* variables, so nothing shows in `ps`. */
+  private env(extra: Record<string, string> = {}): Record<string, string> {
+    const config: Record<string, string> = {
+      'protocol.version': '2',
+      'http.lowSpeedLimit': '100',
+      'http.lowSpeedTime': String(Math.max(5, Math.round(this.options.timeoutMs / 2000))),
+      ...extra,
+    };
+    const token = this.options.token();
+    if (token) {
+      // Sent with the first request, so there is no 401 round trip. GitHub takes a personal
+      // access token as the password of HTTP Basic auth.
+      const basic = Buffer.from(`x-access-token:${token}`).toString('base64');
+      config['http.extraHeader'] = `Authorization: Basic ${basic}`;
+    }
+    const env: Record<string, string> = {
+      PATH: process.env.PATH ?? '/usr/local/bin:/usr/bin:/bin',
+      HOME: this.options.stateDir,
+      GIT_CONFIG_NOSYSTEM: '1',
+      GIT_TERMINAL_PROMPT: '0',
+      GIT_CONFIG_COUNT: String(Object.keys(config).length),
+    };
+    Object.entries(config).forEach(([key, value], i) => {
+      env[`GIT_CONFIG_KEY_${i}`] = key;
+      env[`GIT_CONFIG_VALUE_${i}`] = value;
+    });
+    return env;
+  }
+
+  private git(extra?: Record<string, string>): SimpleGit {
+    return this.options.git(this.repoDir, this.env(extra));
+  }
+
+  private async ensureRepo(): Promise<void> {
+    if (this.initialized) return;
+    mkdirSync(this.repoDir, { recursive: true });
+    await this.git().raw(['init', '--bare', '--quiet']);
+    this.initialized = true;
+  }
+
+  private redact(text: string): string {
+    const token = this.options.token();
+    return token ? text.split(token).join('[redacted]') : text;
+  }
+
+  /** Runs a network git command with retries for transient failures and a typed error. */
+  private async remote<T>(what: string, run: () => Promise<T>): Promise<T> {
+    return pRetry(
+      async () => {
+        try {
+          return await run();
+        } catch (err) {
+          const text = this.redact(String((err as Error).message ?? err));
+          const kind = /block timeout|timed out/i.test(text) ? 'timeout' : classifyGitError(text);
+          const error = new ReleaseSourceError(
+            kind,
+            this.options.url,
+            `${what} failed: ${text.trim()}`,
+          );
+          throw error.permanent ? new AbortError(error) : error;
+        }
+      },
+      {
+        retries: this.options.retries,
+        minTimeout: this.options.minRetryMs,
+        maxTimeout: this.options.maxRetryMs,
+        randomize: true,
+        onFailedAttempt: ({ error, attemptNumber, retriesLeft }) => {
+          const kind = error instanceof ReleaseSourceError ? error.kind : 'git';
+          this.log.warn({ kind, attempt: attemptNumber, retriesLeft, what }, 'git remote failed');
+        },
+      },
+    );
+  }
+
+  async listTags(prefixes: readonly string[] | 'all'): Promise<RemoteTag[]> {
+    await this.ensureRepo();
+    if (prefixes === 'all') return this.lsRemote();
+    const refspecs = prefixes.map((p) => `+refs/tags/${p}*:${NAMESPACE}${p}*`);
+    // --prune drops local copies of tags deleted upstream. Exit code 1 with no output means
+    // no ref matched any refspec; simple-git treats that as success, which is what it is.
+    await this.remote('fetch', () =>
+      this.git().raw(['fetch', '--no-tags', '--prune', '--depth=1', this.options.url, ...refspecs]),
+    );
+    return (await this.localTags()).filter((t) => matchesPrefixes(t.name, prefixes));
+  }
+
+  private async lsRemote(): Promise<RemoteTag[]> {
+    const out = await this.remote('ls-remote', () =>
+      this.git().raw(['ls-remote', '--tags', this.options.url]),
+    );
+    const objects = new Map<string, string>();
+    const peeled = new Map<string, string>();
+    for (const line of out.split('\n')) {
+      const [sha, ref] = line.split('\t');
+      if (!sha || !ref?.startsWith('refs/tags/')) continue;
+      const name = ref.slice('refs/tags/'.length);
+      if (name.endsWith('^{}')) peeled.set(name.slice(0, -3), sha);
+      else objects.set(name, sha);
+    }
+    return [...objects].map(([name, object]) => ({
+      name,
+      object,
+      commit: peeled.get(name) ?? object,
+    }));
+  }
+
+  private async localTags(): Promise<RemoteTag[]> {
+    const out = await this.git().raw([
+      'for-each-ref',
+      '--format=%(refname)%00%(objectname)%00%(*objectname)',
+      NAMESPACE,
+    ]);
+    return out
+      .split('\n')
+      .filter(Boolean)
+      .map((line) => {
+        const [ref = '', object = '', peeled = ''] = line.split('\0');
+        return { name: ref.slice(NAMESPACE.length), object, commit: peeled || object };
+      });
+  }
+
+  async fetchTag(name: string): Promise<RemoteTag> {
+    await this.ensureRepo();
+    await this.remote('fetch', () =>
+      this.git().raw([
+        'fetch',
+        '--no-tags',
+        '--depth=1',
+        this.options.url,
+        `+refs/tags/${name}:${NAMESPACE}${name}`,
+      ]),
+    );
+    const tag = (await this.localTags()).find((t) => t.name === name);
+    if (!tag) {
+      throw new ReleaseSourceError(
+        'not-found',
+        this.options.url,
+        `tag ${name} is not on the remote`,
+      );
+    }
+    return tag;
+  }
+
+  async verifyTag(name: string, allowedSignersFile: string): Promise<SignatureCheck> {
+    let stderr = '';
+    const git = this.git({
+      'gpg.format': 'ssh',
+      'gpg.ssh.allowedSignersFile': allowedSignersFile,
+    }).outputHandler((_command, _stdout, err) => {
+      err.on('data', (chunk: Buffer) => {
+        stderr += chunk.toString();
+      });
+    });
+    try {
+      await git.raw(['verify-tag', `${NAMESPACE}${name}`]);
+    } catch (err) {
+      return { ok: false, reason: describeSignatureFailure((err as Error).message) };
+    }
+    // git reports a good signature on stderr: Good "git" signature for PRINCIPAL with ...
+    return { ok: true, signer: /signature for (\S+)/.exec(stderr)?.[1] ?? 'unknown' };
+  }
+
+  async archive(commit: string, dest: string): Promise<void> {
+    const tmp = `${dest}.partial`;
+    rmSync(tmp, { force: true });
+    try {
+      await this.git().raw(['archive', '--format=tar', '-o', tmp, commit]);
+      renameSync(tmp, dest);
+    } finally {
+      rmSync(tmp, { force: true });
+    }
+  }
+}
+
+function describeSignatureFailure(text: string): string {
+  if (/no signature found/i.test(text)) return 'the tag is not signed';
+  if (/non-tag object|cannot verify a non-tag/i.test(text)) return 'lightweight tag: not signed';
+  if (/No principal matched|not allowed|allowedSignersFile/i.test(text)) {
+    return 'signed by a key that is not in the allowed signers file';
+  }
+  if (/Could not verify signature|bad signature/i.test(text))
+    return 'the signature does not verify';
+  return `signature check failed: ${text.trim().split('\n').at(-1) ?? 'unknown error'}`;
+}

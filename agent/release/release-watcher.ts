@@ -1,0 +1,203 @@
+import { ReleaseSourceError, type SourceFailure } from '../errors.js';
+import type { AgentLogger } from '../log.js';
+import { pollPrefixes } from './poll-prefixes.js';
+import type { ReleaseSource, RemoteTag } from './release-source.js';
+import { type Candidate, type Exclusion, selectTarget } from './select.js';
+import type { TagLedger } from './tag-ledger.js';
+import { compareVersions, parseVersion, type Version } from './version.js';
+
+export interface WatcherOptions {
+  readonly channel: string;
+  readonly requireSigned: boolean;
+  readonly allowedSignersFile: string | undefined;
+  /** Follow a tag that moved to another commit instead of refusing it. */
+  readonly acceptMovedTags: boolean;
+  /** How often a poll lists every tag instead of only the prefixes above the current one. */
+  readonly sweepIntervalMs: number;
+  readonly now: () => number;
+}
+
+export interface ReleaseTarget {
+  readonly version: string;
+  readonly tag: string;
+  readonly commit: string;
+  readonly signer: string | undefined;
+}
+
+export interface PollResult {
+  readonly at: number;
+  readonly mode: 'prefixes' | 'sweep';
+  readonly tagsReceived: number;
+  /** A version above the current one that this device should run, if any. */
+  readonly target: ReleaseTarget | undefined;
+  readonly excluded: readonly Exclusion[];
+  readonly error: { readonly kind: SourceFailure; readonly message: string } | undefined;
+}
+
+const shown = (name: string) => (name.length > 80 ? `${name.slice(0, 80)}...` : name);
+
+/** Decides, at each poll, which released version this device should run. */
+export class ReleaseWatcher {
+  private lastSweep = Number.NEGATIVE_INFINITY;
+  private lastTarget: Candidate | undefined;
+  /** tag@commit pairs whose signature verified, with the signer, so each is checked once. */
+  private readonly verified = new Map<string, string>();
+  /** Tag names already reported as not-a-version, so each gets one log line, not one per poll. */
+  private readonly reportedInvalid = new Set<string>();
+  /** tag@commit pairs of moved tags already reported. */
+  private readonly movedReported = new Set<string>();
+  /** tag@commit pairs refused for their signature, so each is checked and logged once. */
+  private readonly refused = new Map<string, string>();
+
+  constructor(
+    private readonly source: ReleaseSource,
+    private readonly ledger: TagLedger,
+    private readonly options: WatcherOptions,
+    private readonly log: AgentLogger,
+  ) {}
+
+  async poll(current: Version | undefined, failed: ReadonlySet<string>): Promise<PollResult> {
+    const at = this.options.now();
+    // Polls look above the best version known so far: the running one, or a target found
+    // earlier and not yet deployed (and not failed since). Without either, list everything.
+    const known =
+      this.lastTarget && !failed.has(this.lastTarget.version.text) ? this.lastTarget : undefined;
+    const base =
+      known && (!current || compareVersions(known.version, current) > 0) ? known.version : current;
+    const sweep = base === undefined || at - this.lastSweep >= this.options.sweepIntervalMs;
+    const mode = sweep ? 'sweep' : 'prefixes';
+    let tags: RemoteTag[];
+    try {
+      tags = await this.source.listTags(sweep || !base ? 'all' : pollPrefixes(base));
+    } catch (err) {
+      if (!(err instanceof ReleaseSourceError)) throw err;
+      this.log.error({ kind: err.kind, url: err.url, err }, 'release poll failed');
+      return { at, mode, tagsReceived: 0, target: undefined, excluded: [], error: err };
+    }
+    if (sweep) this.lastSweep = at;
+
+    const candidates = this.candidates(tags);
+    if (!sweep && known && base === known.version) candidates.push(known);
+    for (;;) {
+      const refused = new Map<string, string>();
+      for (const c of candidates) {
+        const reason = this.refused.get(`${c.version.tag}@${c.commit}`);
+        if (reason) refused.set(c.version.text, reason);
+      }
+      const { target, excluded } = selectTarget(candidates, {
+        channel: this.options.channel,
+        failed,
+        refused,
+      });
+      this.lastTarget = target;
+      if (!target || (current && compareVersions(target.version, current) <= 0)) {
+        return {
+          at,
+          mode,
+          tagsReceived: tags.length,
+          target: undefined,
+          excluded,
+          error: undefined,
+        };
+      }
+      const checked = await this.checkSignature(target);
+      if (checked.ok) {
+        const result = {
+          version: target.version.text,
+          tag: target.version.tag,
+          commit: target.commit,
+          signer: checked.signer,
+        };
+        return { at, mode, tagsReceived: tags.length, target: result, excluded, error: undefined };
+      }
+      if (checked.error) {
+        return {
+          at,
+          mode,
+          tagsReceived: tags.length,
+          target: undefined,
+          excluded,
+          error: checked.error,
+        };
+      }
+    }
+  }
+
+  /**
+   * Valid versions among the tags. Invalid names get one log line each. A tag that moved to
+   * another commit is reported loudly and the version stays at the commit first seen (unless
+   * OTA_ACCEPT_MOVED_TAGS): the new commit is never deployed silently.
+   */
+  private candidates(tags: readonly RemoteTag[]): Candidate[] {
+    const out: Candidate[] = [];
+    const firstSeen: RemoteTag[] = [];
+    for (const tag of tags) {
+      const version = parseVersion(tag.name);
+      if (!version) {
+        if (!this.reportedInvalid.has(tag.name)) {
+          this.reportedInvalid.add(tag.name);
+          this.log.info(
+            { tag: shown(tag.name), length: tag.name.length },
+            'ignoring tag that is not a version',
+          );
+        }
+        continue;
+      }
+      const known = this.ledger.get(tag.name);
+      if (!known) firstSeen.push(tag);
+      if (!known || known.commit === tag.commit) {
+        out.push({ version, commit: tag.commit });
+        continue;
+      }
+      if (this.options.acceptMovedTags) {
+        this.log.warn(
+          { tag: tag.name, from: known.commit, to: tag.commit },
+          'tag moved; following it (OTA_ACCEPT_MOVED_TAGS)',
+        );
+        firstSeen.push(tag);
+        out.push({ version, commit: tag.commit });
+        continue;
+      }
+      const key = `${tag.name}@${tag.commit}`;
+      if (!this.movedReported.has(key)) {
+        this.movedReported.add(key);
+        this.log.error(
+          { tag: tag.name, firstCommit: known.commit, nowCommit: tag.commit },
+          'TAG MOVED: the same version now points to another commit; keeping the first one',
+        );
+      }
+      out.push({ version, commit: known.commit });
+    }
+    this.ledger.record(firstSeen, new Date(this.options.now()));
+    return out;
+  }
+
+  private async checkSignature(
+    target: Candidate,
+  ): Promise<
+    | { ok: true; signer: string | undefined }
+    | { ok: false; error?: { kind: SourceFailure; message: string } }
+  > {
+    if (!this.options.requireSigned) return { ok: true, signer: undefined };
+    const { tag } = target.version;
+    const key = `${tag}@${target.commit}`;
+    const signer = this.verified.get(key);
+    if (signer) return { ok: true, signer };
+    try {
+      await this.source.fetchTag(tag);
+    } catch (err) {
+      if (!(err instanceof ReleaseSourceError)) throw err;
+      this.log.error({ kind: err.kind, tag, err }, 'could not fetch tag to verify it');
+      return { ok: false, error: err };
+    }
+    const result = await this.source.verifyTag(tag, this.options.allowedSignersFile ?? '');
+    if (result.ok) {
+      this.verified.set(key, result.signer);
+      this.log.info({ tag, signer: result.signer }, 'tag signature verified');
+      return { ok: true, signer: result.signer };
+    }
+    this.refused.set(key, result.reason);
+    this.log.error({ tag, reason: result.reason }, 'tag refused: signature required');
+    return { ok: false };
+  }
+}

@@ -1,0 +1,42 @@
+import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { dirname } from 'node:path';
+
+interface Entry {
+  readonly commit: string;
+  readonly firstSeen: string;
+}
+
+/**
+ * The commit each release tag pointed to when this device first saw it, kept on the state
+ * volume. A tag that later points elsewhere has moved; the first commit is the one trusted.
+ */
+export class TagLedger {
+  private entries: Record<string, Entry>;
+
+  constructor(private readonly file: string) {
+    try {
+      this.entries = JSON.parse(readFileSync(file, 'utf8')) as Record<string, Entry>;
+    } catch {
+      this.entries = {};
+    }
+  }
+
+  get(tag: string): Entry | undefined {
+    return Object.hasOwn(this.entries, tag) ? this.entries[tag] : undefined;
+  }
+
+  /** Records tags seen for the first time (and, when accepted, moves); writes once. */
+  record(tags: readonly { name: string; commit: string }[], now: Date): void {
+    let changed = false;
+    for (const { name, commit } of tags) {
+      if (this.get(name)?.commit === commit) continue;
+      this.entries[name] = { commit, firstSeen: now.toISOString() };
+      changed = true;
+    }
+    if (!changed) return;
+    mkdirSync(dirname(this.file), { recursive: true });
+    const tmp = `${this.file}.tmp`;
+    writeFileSync(tmp, JSON.stringify(this.entries));
+    renameSync(tmp, this.file);
+  }
+}

@@ -1,0 +1,68 @@
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { loadAgentConfig } from '../../agent/config.js';
+import { ConfigError } from '../../app/errors.js';
+
+const base = { OTA_REPO_URL: 'https://github.com/acme/weather.git' };
+
+function failure(env: Record<string, string>): ConfigError {
+  try {
+    loadAgentConfig(env);
+  } catch (err) {
+    if (err instanceof ConfigError) return err;
+    throw err;
+  }
+  throw new Error('expected a ConfigError');
+}
+
+describe('agent configuration', () => {
+  it('has working defaults given a repository URL', () => {
+    const config = loadAgentConfig(base);
+    expect(config.pollIntervalMs).toBe(60_000);
+    expect(config.pollJitter).toBe(0.2);
+    expect(config.sweepIntervalMs).toBe(3_600_000);
+    expect(config.channel).toBe('stable');
+    expect(config.requireSigned).toBe(false);
+    expect(config.token()).toBeUndefined();
+    expect(Object.isFrozen(config)).toBe(true);
+  });
+
+  it('reads durations in readable units', () => {
+    expect(loadAgentConfig({ ...base, OTA_POLL_INTERVAL: '5m' }).pollIntervalMs).toBe(300_000);
+    expect(loadAgentConfig({ ...base, OTA_POLL_INTERVAL: '90' }).pollIntervalMs).toBe(90_000);
+    expect(loadAgentConfig({ ...base, OTA_SWEEP_INTERVAL: '6h' }).sweepIntervalMs).toBe(21_600_000);
+  });
+
+  it('reads the token from a file at each use, so it can be rotated', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'agent-cfg-'));
+    const file = join(dir, 'token');
+    writeFileSync(file, 'ghp_first\n');
+    const config = loadAgentConfig({ ...base, OTA_REPO_TOKEN_FILE: file });
+    expect(config.token()).toBe('ghp_first');
+    writeFileSync(file, 'ghp_second\n');
+    expect(config.token()).toBe('ghp_second');
+  });
+
+  it.each([
+    [{}, 'OTA_REPO_URL', /git URL/],
+    [{ OTA_REPO_URL: 'not a url' }, 'OTA_REPO_URL', /http\(s\) URL/],
+    [{ OTA_REPO_URL: 'ssh://git@github.com/a/b.git' }, 'OTA_REPO_URL', /http\(s\) URL/],
+    [{ ...base, OTA_POLL_INTERVAL: 'often' }, 'OTA_POLL_INTERVAL', /duration/],
+    [{ ...base, OTA_POLL_INTERVAL: '1s' }, 'OTA_POLL_INTERVAL', /duration from 5s/],
+    [{ ...base, OTA_CHANNEL: 'Beta!' }, 'OTA_CHANNEL', /pre-release name/],
+    [{ ...base, OTA_REQUIRE_SIGNED: 'true' }, 'OTA_ALLOWED_SIGNERS_FILE', /allowed-signers/],
+    [{ ...base, OTA_REPO_TOKEN_FILE: '/nonexistent' }, 'OTA_REPO_TOKEN_FILE', /readable file/],
+  ])('rejects %j naming %s', (env, variable, message) => {
+    const err = failure(env as Record<string, string>);
+    expect(err.variable).toBe(variable);
+    expect(err.message).toMatch(message);
+  });
+
+  it('refuses a token inside the URL without echoing it', () => {
+    const err = failure({ OTA_REPO_URL: 'https://x-access-token:ghp_SECRET@github.com/a/b.git' });
+    expect(err.variable).toBe('OTA_REPO_URL');
+    expect(err.message).not.toContain('ghp_SECRET');
+  });
+});
