@@ -165,6 +165,9 @@ export class GitReleaseSource implements ReleaseSource {
 
   async fetchTag(name: string): Promise<RemoteTag> {
     await this.ensureRepo();
+    // A prefix poll that found the tag has already fetched it (shallow): no second round trip.
+    const local = (await this.localTags()).find((t) => t.name === name);
+    if (local) return local;
     await this.remote('fetch', () =>
       this.git().raw([
         'fetch',
