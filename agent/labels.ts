@@ -1,0 +1,31 @@
+/**
+ * Everything the agent creates carries these labels, and the agent lists, changes and removes
+ * only what carries them: never the user's other containers, images, networks or volumes.
+ */
+export const LABEL = {
+  managedBy: 'io.edge-ota.managed-by',
+  version: 'io.edge-ota.version',
+  commit: 'io.edge-ota.commit',
+  source: 'io.edge-ota.source',
+  role: 'io.edge-ota.role',
+} as const;
+
+export const MANAGED_BY = 'edge-ota';
+
+/** OCI labels the app image carries (Dockerfile.app); a pulled image is checked against them. */
+export const OCI = {
+  version: 'org.opencontainers.image.version',
+  revision: 'org.opencontainers.image.revision',
+  source: 'org.opencontainers.image.source',
+} as const;
+
+export function managedLabels(extra: Record<string, string>): Record<string, string> {
+  return { [LABEL.managedBy]: MANAGED_BY, ...extra };
+}
+
+/** A Docker API label filter selecting only the agent's own objects. */
+export function managedFilter(role?: string): { label: string[] } {
+  const label = [`${LABEL.managedBy}=${MANAGED_BY}`];
+  if (role) label.push(`${LABEL.role}=${role}`);
+  return { label };
+}
