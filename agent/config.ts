@@ -17,6 +17,20 @@ export interface AgentConfig {
   readonly allowedSignersFile: string | undefined;
   readonly acceptMovedTags: boolean;
   readonly logLevel: string;
+  readonly deviceName: string;
+  readonly imageSource: 'build' | 'pull';
+  readonly imageRepository: string;
+  readonly platform: string;
+  readonly buildArgs: Readonly<Record<string, string>>;
+  readonly registryAuth: { username: string; password: string; serveraddress: string } | undefined;
+  readonly keepImages: number;
+  readonly minFreeBytes: number;
+  readonly healthTimeoutMs: number;
+  readonly watchMs: number;
+  readonly appNetwork: string;
+  readonly appVolume: string;
+  /** WEATHER_* settings passed on to every app container (database and the like). */
+  readonly appEnv: Readonly<Record<string, string>>;
 }
 
 /** A token file that vanished or cannot be read gives no token: the server then says 401. */
@@ -26,6 +40,23 @@ function readToken(file: string): string | undefined {
   } catch {
     return undefined;
   }
+}
+
+/** The agent sets these itself for each app container. */
+const AGENT_OWNED = new Set(['WEATHER_DEVICE_ID', 'WEATHER_APP_VERSION']);
+
+/** "NODE_IMAGE=local/node:20,FOO=bar" -> { NODE_IMAGE: 'local/node:20', FOO: 'bar' } */
+function parseBuildArgs(text: string): Record<string, string> {
+  const args: Record<string, string> = {};
+  for (const pair of text
+    .split(',')
+    .map((p) => p.trim())
+    .filter(Boolean)) {
+    const eq = pair.indexOf('=');
+    if (eq <= 0) throw new ConfigError('OTA_BUILD_ARGS', 'comma-separated NAME=value pairs', text);
+    args[pair.slice(0, eq)] = pair.slice(eq + 1);
+  }
+  return args;
 }
 
 const CHANNEL = /^[a-z][a-z0-9-]{0,31}$/;
@@ -81,6 +112,22 @@ export function loadAgentConfig(
   if (!CHANNEL.test(channel)) {
     throw new ConfigError('OTA_CHANNEL', 'stable, or a pre-release name such as beta', channel);
   }
+  const imageSource = read.oneOf('OTA_IMAGE_SOURCE', ['build', 'pull'] as const, 'build');
+  const imageRepository = read.string('OTA_IMAGE_REPOSITORY', '');
+  if (imageSource === 'pull' && !imageRepository) {
+    throw new ConfigError(
+      'OTA_IMAGE_REPOSITORY',
+      'a registry repository such as ghcr.io/acme/weather when OTA_IMAGE_SOURCE=pull',
+      undefined,
+    );
+  }
+  const registryUser = read.optional('OTA_REGISTRY_USER');
+  const registryPassword = read.secret('OTA_REGISTRY_PASSWORD');
+  const appEnv: Record<string, string> = {};
+  for (const [key, value] of Object.entries(env)) {
+    if (key.startsWith('WEATHER_') && value !== undefined && !AGENT_OWNED.has(key))
+      appEnv[key] = value;
+  }
   const jitterPct = read.int('OTA_POLL_JITTER_PERCENT', 20, 0, 90);
   const stateDir = read.string('OTA_STATE_DIR', '/var/lib/ota');
 
@@ -101,6 +148,36 @@ export function loadAgentConfig(
       ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'],
       'info',
     ),
+    deviceName: read.matching(
+      'OTA_DEVICE_NAME',
+      /^[a-z0-9][a-z0-9-]{0,31}$/,
+      'lower-case letters, digits and -',
+      'pi',
+    ),
+    imageSource,
+    imageRepository,
+    platform: read.matching(
+      'OTA_PLATFORM',
+      /^[a-z0-9]+\/[a-z0-9_]+(\/[a-z0-9]+)?$/,
+      'os/arch such as linux/arm64',
+      'linux/arm64',
+    ),
+    buildArgs: parseBuildArgs(read.string('OTA_BUILD_ARGS', '')),
+    registryAuth:
+      registryUser && registryPassword
+        ? {
+            username: registryUser,
+            password: registryPassword,
+            serveraddress: imageRepository.split('/')[0] ?? '',
+          }
+        : undefined,
+    keepImages: read.int('OTA_KEEP_IMAGES', 3, 1, 100),
+    minFreeBytes: read.int('OTA_MIN_FREE_MB', 1024, 0, 10_000_000) * 1024 * 1024,
+    healthTimeoutMs: read.duration('OTA_HEALTH_TIMEOUT', 120_000, 5_000, 3_600_000),
+    watchMs: read.duration('OTA_WATCH_WINDOW', 120_000, 0, 86_400_000),
+    appNetwork: read.string('OTA_APP_NETWORK', 'ota-app'),
+    appVolume: read.string('OTA_APP_VOLUME', 'ota-weather-data'),
+    appEnv,
   });
 }
 

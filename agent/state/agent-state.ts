@@ -1,7 +1,7 @@
 import type { Knex } from 'knex';
 import { agentMigrationSource } from './migrations/index.js';
 
-export type DeploymentKind = 'switch' | 'rollback' | 'auto-rollback' | 'repair';
+export type DeploymentKind = 'switch' | 'rollback' | 'auto-rollback' | 'repair' | 'pin';
 export type Outcome = 'succeeded' | 'failed' | 'rolled-back' | 'abandoned';
 
 export interface Deployment {

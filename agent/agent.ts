@@ -1,0 +1,170 @@
+import type { ActionResult, AgentControl, StatusReport } from './control/control-api.js';
+import type { Deployer } from './deploy/deployer.js';
+import type { ImageStore } from './image/image-store.js';
+import type { AgentLogger } from './log.js';
+import type { PollLoop } from './release/poll-loop.js';
+import type { PollResult } from './release/release-watcher.js';
+import { parseVersion, type Version } from './release/version.js';
+import type { AgentState } from './state/agent-state.js';
+import type { StatusBoard } from './status.js';
+import type { Updater } from './updater.js';
+
+const PINNED = 'pinned';
+
+/**
+ * The agent as a service: reacts to poll results, serialises every change to the running app
+ * (update, rollback, pin) so two never overlap, and answers `ota` commands.
+ */
+export class Agent implements AgentControl {
+  private failed = new Map<string, string>();
+  private pinned: string | undefined;
+  private current: Version | undefined;
+  private queue: Promise<unknown> = Promise.resolve();
+  private loop: PollLoop | undefined;
+
+  constructor(
+    private readonly deviceId: string,
+    private readonly channel: string,
+    private readonly updater: Updater,
+    private readonly deployer: Deployer,
+    private readonly images: ImageStore,
+    private readonly state: AgentState,
+    private readonly board: StatusBoard,
+    private readonly log: AgentLogger,
+  ) {}
+
+  /** Repairs what a previous run left, then starts polling. */
+  async start(makeLoop: (agent: Agent) => PollLoop): Promise<void> {
+    await this.serial(async () => {
+      const kept = await this.deployer.repair();
+      this.log.info({ version: kept }, kept ? 'running version' : 'no app deployed yet');
+    });
+    await this.refresh();
+    this.loop = makeLoop(this);
+    this.loop.start();
+    this.board.set('idle');
+  }
+
+  async stop(): Promise<void> {
+    this.board.set('stopping');
+    await this.loop?.stop();
+  }
+
+  /** For the poll loop: what runs and what must not be tried again. */
+  device(): { current: Version | undefined; failed: ReadonlySet<string> } {
+    return { current: this.current, failed: new Set(this.failed.keys()) };
+  }
+
+  async onPoll(result: PollResult): Promise<void> {
+    this.board.lastPoll = result;
+    if (this.pinned) return;
+    const target = result.target;
+    if (!target) return;
+    await this.serial(() => this.updater.apply(target));
+  }
+
+  private async serial<T>(work: () => Promise<T>): Promise<T> {
+    const run = this.queue.then(work, work);
+    this.queue = run.catch(() => undefined).then(() => this.refresh());
+    return run;
+  }
+
+  private async refresh(): Promise<void> {
+    this.failed = await this.state.failedVersions();
+    this.pinned = await this.state.getSetting(PINNED);
+    const running = await this.deployer.running();
+    this.current = running ? parseVersion(running.version) : undefined;
+  }
+
+  async status(): Promise<StatusReport> {
+    const running = await this.deployer.running();
+    const last = this.board.lastPoll;
+    return {
+      deviceId: this.deviceId,
+      channel: this.channel,
+      running: running && {
+        version: running.version,
+        container: running.name,
+        health: running.health,
+        startedAt: running.startedAt,
+      },
+      previous: await this.deployer.previousVersion(),
+      pinned: this.pinned,
+      activity: {
+        state: this.board.activity,
+        version: this.board.activityVersion,
+        since: this.board.activitySince,
+      },
+      lastPoll: last && {
+        at: new Date(last.at).toISOString(),
+        mode: last.mode,
+        target: last.target?.version,
+        error: last.error ? `${last.error.kind}: ${last.error.message}` : undefined,
+      },
+      failed: [...this.failed].map(([version, reason]) => ({ version, reason })),
+    };
+  }
+
+  history(limit: number) {
+    return this.state.history(limit);
+  }
+
+  async check(): Promise<ActionResult> {
+    const result = await this.loop?.checkNow();
+    if (!result) return { ok: false, message: 'the poll loop is not running' };
+    if (result.error) return { ok: false, message: `poll failed: ${result.error.message}` };
+    const message = result.target
+      ? this.pinned
+        ? `${result.target.version} is available; pinned to ${this.pinned}`
+        : `${result.target.version} is available; deploying`
+      : 'up to date';
+    return { ok: true, message, detail: { mode: result.mode, excluded: result.excluded } };
+  }
+
+  async rollback(version: string | undefined): Promise<ActionResult> {
+    const outcome = await this.serial(() => this.updater.rollback(version));
+    return {
+      ok: outcome.outcome === 'succeeded' || outcome.outcome === 'unchanged',
+      message: `rollback to ${outcome.version}: ${outcome.outcome}`,
+      detail: outcome,
+    };
+  }
+
+  async pin(version: string): Promise<ActionResult> {
+    return this.serial(async () => {
+      const running = await this.deployer.running();
+      if (running?.version !== version) {
+        const image = await this.images.find(version);
+        if (!image) {
+          return {
+            ok: false,
+            message: `no local image of ${version}: pin the running version or a kept one (see ota history)`,
+          };
+        }
+        const outcome = await this.deployer.switchTo(
+          { version, commit: image.commit, image: image.ref },
+          'pin',
+          false,
+        );
+        if (outcome.outcome !== 'succeeded') {
+          return {
+            ok: false,
+            message: `could not switch to ${version}: ${outcome.outcome}`,
+            detail: outcome,
+          };
+        }
+      }
+      await this.state.setSetting(PINNED, version);
+      this.log.info({ version }, 'pinned');
+      return { ok: true, message: `pinned to ${version}; new releases are ignored until unpin` };
+    });
+  }
+
+  async unpin(): Promise<ActionResult> {
+    return this.serial(async () => {
+      await this.state.setSetting(PINNED, undefined);
+      this.log.info('unpinned');
+      return { ok: true, message: 'unpinned; the next poll follows releases again' };
+    });
+  }
+}

@@ -1,0 +1,29 @@
+import type { ActionResult, StatusReport } from '../control/control-api.js';
+import type { Deployment } from '../state/agent-state.js';
+
+export function formatStatus(s: StatusReport): string {
+  const lines = [
+    `device     ${s.deviceId} (channel ${s.channel})`,
+    `running    ${s.running ? `${s.running.version}  ${s.running.health}  ${s.running.container}  since ${s.running.startedAt}` : 'nothing'}`,
+    `previous   ${s.previous ?? '-'}`,
+    `pinned     ${s.pinned ?? 'no'}`,
+    `activity   ${s.activity.state}${s.activity.version ? ` ${s.activity.version}` : ''} since ${s.activity.since}`,
+    `last poll  ${s.lastPoll ? `${s.lastPoll.at} (${s.lastPoll.mode}) ${s.lastPoll.error ?? (s.lastPoll.target ? `newer: ${s.lastPoll.target}` : 'up to date')}` : 'not yet'}`,
+  ];
+  if (s.failed.length > 0) {
+    lines.push('failed');
+    for (const f of s.failed) lines.push(`  ${f.version}: ${f.reason}`);
+  }
+  return lines.join('\n');
+}
+
+export function formatHistory(rows: readonly Deployment[]): string {
+  if (rows.length === 0) return 'no deployments yet';
+  return rows
+    .map((d) =>
+      `${d.startedAt}  ${d.kind.padEnd(13)} ${(d.from ?? '-').padEnd(12)} -> ${d.to.padEnd(12)} ${(d.outcome ?? 'in progress').padEnd(11)} ${d.reason ?? ''}`.trimEnd(),
+    )
+    .join('\n');
+}
+
+export const formatAction = (r: ActionResult) => `${r.ok ? 'ok' : 'failed'}: ${r.message}`;

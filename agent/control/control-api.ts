@@ -1,0 +1,46 @@
+import type { Deployment } from '../state/agent-state.js';
+
+export interface StatusReport {
+  readonly deviceId: string;
+  readonly channel: string;
+  readonly running:
+    | {
+        readonly version: string;
+        readonly container: string;
+        readonly health: string;
+        readonly startedAt: string;
+      }
+    | undefined;
+  readonly previous: string | undefined;
+  readonly pinned: string | undefined;
+  readonly activity: {
+    readonly state: string;
+    readonly version: string | undefined;
+    readonly since: string;
+  };
+  readonly lastPoll:
+    | {
+        readonly at: string;
+        readonly mode: string;
+        readonly target: string | undefined;
+        readonly error: string | undefined;
+      }
+    | undefined;
+  readonly failed: readonly { readonly version: string; readonly reason: string }[];
+}
+
+export interface ActionResult {
+  readonly ok: boolean;
+  readonly message: string;
+  readonly detail?: unknown;
+}
+
+/** What `ota <command>` can ask the running agent; served on a Unix socket in the state dir. */
+export interface AgentControl {
+  status(): Promise<StatusReport>;
+  history(limit: number): Promise<Deployment[]>;
+  check(): Promise<ActionResult>;
+  rollback(version: string | undefined): Promise<ActionResult>;
+  pin(version: string): Promise<ActionResult>;
+  unpin(): Promise<ActionResult>;
+}

@@ -1,0 +1,27 @@
+import type { PollResult } from './release/release-watcher.js';
+
+export type Activity =
+  | 'starting'
+  | 'idle'
+  | 'polling'
+  | 'fetching'
+  | 'building'
+  | 'pulling'
+  | 'deploying'
+  | 'rolling-back'
+  | 'stopping';
+
+/** What the agent is doing right now; read by `ota status` through the control socket. */
+export class StatusBoard {
+  activity: Activity = 'starting';
+  activityVersion: string | undefined;
+  activitySince = new Date().toISOString();
+  lastPoll: PollResult | undefined;
+  lastError: string | undefined;
+
+  set(activity: Activity, version?: string): void {
+    this.activity = activity;
+    this.activityVersion = version;
+    this.activitySince = new Date().toISOString();
+  }
+}

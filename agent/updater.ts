@@ -1,0 +1,125 @@
+import { mkdirSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
+import type { Deployer, SwitchOutcome } from './deploy/deployer.js';
+import { planRetention } from './deploy/plan.js';
+import type { AppImage, ImageStore, ProgressEvent } from './image/image-store.js';
+import type { AgentLogger } from './log.js';
+import type { ReleaseSource } from './release/release-source.js';
+import type { ReleaseTarget } from './release/release-watcher.js';
+import type { AgentState } from './state/agent-state.js';
+import type { StatusBoard } from './status.js';
+
+export interface UpdaterOptions {
+  readonly imageSource: 'build' | 'pull';
+  readonly keepImages: number;
+  readonly repoUrl: string;
+  readonly stateDir: string;
+}
+
+/** One update end to end: get the image (build or pull), switch, prune old images. */
+export class Updater {
+  constructor(
+    private readonly source: ReleaseSource,
+    private readonly images: ImageStore,
+    private readonly deployer: Deployer,
+    private readonly state: AgentState,
+    private readonly status: StatusBoard,
+    private readonly options: UpdaterOptions,
+    private readonly log: AgentLogger,
+  ) {}
+
+  async apply(target: ReleaseTarget): Promise<SwitchOutcome> {
+    const { version } = target;
+    this.log.info({ version, tag: target.tag, commit: target.commit }, 'detected');
+    try {
+      const image = (await this.images.find(version)) ?? (await this.obtain(target));
+      this.status.set('deploying', version);
+      const outcome = await this.deployer.switchTo({
+        version,
+        commit: target.commit,
+        image: image.ref,
+      });
+      await this.prune();
+      return outcome;
+    } catch (err) {
+      // Getting the image failed (build error, refused pull, disk full): the running app is
+      // untouched; the version is recorded as failed so it is not retried in a loop.
+      const reason = (err as Error).message;
+      this.log.error({ version, err }, 'update failed before the switch');
+      await this.state.markFailed(version, reason);
+      const id = await this.state.startDeployment({
+        from: (await this.deployer.running())?.version ?? null,
+        to: version,
+        commit: target.commit,
+        kind: 'switch',
+      });
+      await this.state.finishDeployment(id, 'failed', reason);
+      return { outcome: 'failed', version, reason };
+    } finally {
+      this.status.set('idle');
+    }
+  }
+
+  private async obtain(target: ReleaseTarget): Promise<AppImage> {
+    const { version } = target;
+    const release = { ...target, source: this.options.repoUrl };
+    const progress = (e: ProgressEvent) =>
+      this.log.info({ version, ...e }, e.phase === 'build' ? 'building' : 'pulling');
+    if (this.options.imageSource === 'pull') {
+      this.status.set('pulling', version);
+      return this.images.pull(release, progress);
+    }
+    this.status.set('fetching', version);
+    this.log.info({ version, tag: target.tag }, 'fetching');
+    await this.source.fetchTag(target.tag);
+    const dir = join(this.options.stateDir, 'contexts');
+    mkdirSync(dir, { recursive: true });
+    const context = join(dir, `${version}.tar`);
+    try {
+      await this.source.archive(target.commit, context);
+      this.status.set('building', version);
+      return await this.images.build(release, context, progress);
+    } finally {
+      rmSync(context, { force: true });
+    }
+  }
+
+  /** Back to the previous version, or a named kept one. */
+  async rollback(version?: string): Promise<SwitchOutcome> {
+    const to = version ?? (await this.deployer.previousVersion());
+    if (!to) throw new Error('no previous version to roll back to');
+    this.status.set('rolling-back', to);
+    try {
+      return await this.deployer.rollbackTo(to);
+    } finally {
+      this.status.set('idle');
+    }
+  }
+
+  /** Keeps the last N successful versions' images, never the running or previous one. */
+  async prune(): Promise<string[]> {
+    const images = await this.images.list();
+    const history = await this.state.history(500);
+    const successful = [
+      ...new Set(history.filter((d) => d.outcome === 'succeeded').map((d) => d.to)),
+    ];
+    const running = (await this.deployer.running())?.version;
+    const previous = await this.deployer.previousVersion();
+    const protect = new Set([running, previous].filter((v): v is string => v !== undefined));
+    const remove = planRetention(
+      images.map((i) => i.version),
+      successful,
+      this.options.keepImages,
+      protect,
+    );
+    for (const version of remove) {
+      try {
+        await this.images.remove(version);
+        this.log.info({ version }, 'pruned');
+      } catch (err) {
+        this.log.warn({ version, err }, 'could not prune image');
+      }
+    }
+    return remove;
+  }
+}
