@@ -38,3 +38,95 @@ export class TagRefusedError extends Error {
     super(`tag ${tag} refused: ${reason}`);
   }
 }
+
+/** `docker build` of a version failed; carries the last lines the build printed. */
+export class BuildError extends Error {
+  override readonly name = 'BuildError';
+  constructor(
+    readonly version: string,
+    /** The engine's error, e.g. "The command '/bin/sh -c npm ci' returned a non-zero code: 1". */
+    readonly reason: string,
+    /** The last lines of the build output, oldest first. */
+    readonly outputTail: readonly string[],
+    options?: { cause?: unknown },
+  ) {
+    super(`build of ${version} failed: ${reason}\n${outputTail.join('\n')}`, options);
+  }
+}
+
+/** Why pulling from the registry failed; decides whether a retry can help. */
+export type PullFailure = 'auth' | 'not-found' | 'unreachable' | 'registry';
+
+const PERMANENT_PULL: ReadonlySet<PullFailure> = new Set(['auth', 'not-found']);
+
+export class PullError extends Error {
+  override readonly name = 'PullError';
+  constructor(
+    readonly kind: PullFailure,
+    readonly version: string,
+    /** The image reference, e.g. 127.0.0.1:5000/weather:1.4.2 (never carries credentials). */
+    readonly ref: string,
+    message: string,
+    options?: { cause?: unknown },
+  ) {
+    super(`pull of ${ref} failed (${kind}): ${message}`, options);
+  }
+
+  /** Retrying at once cannot help (wrong credentials, no such tag). */
+  get permanent(): boolean {
+    return PERMANENT_PULL.has(this.kind);
+  }
+}
+
+/** A pulled image is not what the release says: built from another commit or for another platform. */
+export class ImageMismatchError extends Error {
+  override readonly name = 'ImageMismatchError';
+  constructor(
+    readonly version: string,
+    readonly field: 'revision' | 'architecture',
+    readonly expected: string,
+    readonly actual: string,
+  ) {
+    super(`image for ${version} refused: ${field} is ${actual || '(none)'}, expected ${expected}`);
+  }
+}
+
+/** Too little free space on the engine's storage to build or pull safely. */
+export class DiskSpaceError extends Error {
+  override readonly name = 'DiskSpaceError';
+  constructor(
+    readonly free: number,
+    readonly required: number,
+    readonly path: string,
+  ) {
+    super(
+      `not enough disk space on ${path}: ${formatBytes(free)} free, ${formatBytes(required)} required`,
+    );
+  }
+}
+
+/** The engine refused to remove one of the agent's images, or the image is not the agent's. */
+export class ImageRemoveError extends Error {
+  override readonly name = 'ImageRemoveError';
+  constructor(
+    readonly version: string,
+    readonly ref: string,
+    readonly reason: 'not-managed' | 'in-use' | 'engine',
+    message: string,
+    options?: { cause?: unknown },
+  ) {
+    super(`cannot remove ${ref}: ${message}`, options);
+  }
+}
+
+export function formatBytes(bytes: number): string {
+  if (!Number.isFinite(bytes)) return String(bytes);
+  const units = ['B', 'KiB', 'MiB', 'GiB', 'TiB', 'PiB', 'EiB'];
+  let value = bytes;
+  let unit = 0;
+  while (Math.abs(value) >= 1024 && unit < units.length - 1) {
+    value /= 1024;
+    unit++;
+  }
+  return `${unit === 0 ? value : value.toFixed(1)} ${units[unit]}`;
+}

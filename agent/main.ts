@@ -1,15 +1,26 @@
-// Wiring only: configuration, the outside systems' clients, the poll loop, signals.
-// Deploying a found version (build/pull, health-gated switch) comes with the deploy module;
-// until then the agent reports which version the device should run.
+// Wiring only: configuration, the one client per outside system, the service, signals.
+import { join } from 'node:path';
 import Docker from 'dockerode';
+import knex from 'knex';
 import { ConfigError } from '../app/errors.js';
+import { Agent } from './agent.js';
 import { ledgerFile, loadAgentConfig } from './config.js';
+import { serveControl } from './control/control-server.js';
+import type { AppRunSpec } from './deploy/container-runtime.js';
+import { Deployer } from './deploy/deployer.js';
+import { DockerContainerRuntime } from './deploy/docker-runtime.js';
+import type { TargetImage } from './deploy/plan.js';
+import { loadOrCreateDeviceId } from './device-id.js';
+import { DockerImageStore } from './image/docker-image-store.js';
 import { createAgentLogger } from './log.js';
 import { gitClient } from './release/git-client.js';
 import { GitReleaseSource } from './release/git-release-source.js';
 import { PollLoop } from './release/poll-loop.js';
 import { ReleaseWatcher } from './release/release-watcher.js';
 import { TagLedger } from './release/tag-ledger.js';
+import { AgentState } from './state/agent-state.js';
+import { StatusBoard } from './status.js';
+import { Updater } from './updater.js';
 
 function loadConfigOrExit() {
   try {
@@ -27,13 +38,14 @@ function loadConfigOrExit() {
 async function main(): Promise<void> {
   const config = loadConfigOrExit();
   const log = createAgentLogger(config.logLevel);
+  const deviceId = loadOrCreateDeviceId(join(config.stateDir, 'device-id'), config.deviceName);
 
   const docker = new Docker();
-  await docker.version().then(
-    (v) => log.info({ engine: v.Version, api: v.ApiVersion }, 'docker engine reachable'),
-    (err) => log.error({ err }, 'docker engine not reachable: is /var/run/docker.sock mounted?'),
-  );
+  const engine = await docker.version();
+  log.info({ engine: engine.Version, api: engine.ApiVersion, deviceId }, 'docker engine reachable');
 
+  const state = new AgentState(knex(AgentState.knexConfig(join(config.stateDir, 'agent.db'))));
+  await state.migrate();
   const source = new GitReleaseSource(
     {
       url: config.repoUrl,
@@ -46,6 +58,59 @@ async function main(): Promise<void> {
       git: gitClient(config.gitTimeoutMs),
     },
     log.child({ module: 'release' }),
+  );
+  const images = new DockerImageStore(
+    docker,
+    {
+      platform: config.platform,
+      repository: config.imageRepository,
+      buildArgs: config.buildArgs,
+      registryAuth: config.registryAuth,
+      minFreeBytes: config.minFreeBytes,
+    },
+    log.child({ module: 'image' }),
+  );
+  const spec = (target: TargetImage): AppRunSpec => ({
+    image: target.image,
+    version: target.version,
+    commit: target.commit,
+    env: { ...config.appEnv, WEATHER_DEVICE_ID: deviceId, WEATHER_APP_VERSION: target.version },
+    dataVolume: config.appVolume,
+    dataPath: '/data',
+    network: config.appNetwork,
+    restartPolicy: 'unless-stopped',
+    logMaxSize: '10m',
+    logMaxFiles: 3,
+  });
+  const deployer = new Deployer(
+    new DockerContainerRuntime(docker),
+    state,
+    {
+      healthTimeoutMs: config.healthTimeoutMs,
+      watchMs: config.watchMs,
+      stopTimeoutS: 10,
+      pollMs: 250,
+      spec,
+      imageOf: async (version) => (await images.find(version))?.ref,
+      sleep: (ms) => new Promise((resolve) => setTimeout(resolve, ms)),
+      now: Date.now,
+    },
+    log.child({ module: 'deploy' }),
+  );
+  const board = new StatusBoard();
+  const updater = new Updater(
+    source,
+    images,
+    deployer,
+    state,
+    board,
+    {
+      imageSource: config.imageSource,
+      keepImages: config.keepImages,
+      repoUrl: config.repoUrl,
+      stateDir: config.stateDir,
+    },
+    log.child({ module: 'update' }),
   );
   const watcher = new ReleaseWatcher(
     source,
@@ -60,39 +125,54 @@ async function main(): Promise<void> {
     },
     log.child({ module: 'release' }),
   );
-  let reported: string | undefined;
-  const loop = new PollLoop(
-    watcher,
-    {
-      intervalMs: config.pollIntervalMs,
-      jitter: config.pollJitter,
-      random: Math.random,
-      device: () => ({ current: undefined, failed: new Set() }),
-      onResult: async (result) => {
-        if (result.target && result.target.version !== reported) {
-          reported = result.target.version;
-          log.info({ ...result.target }, 'release detected');
-        }
-      },
-    },
-    log.child({ module: 'poll' }),
+  const agent = new Agent(deviceId, config.channel, updater, deployer, images, state, board, log);
+  const control = serveControl(
+    join(config.stateDir, 'agent.sock'),
+    agent,
+    log.child({ module: 'control' }),
   );
-  loop.start();
+
+  await agent.start(
+    (a) =>
+      new PollLoop(
+        watcher,
+        {
+          intervalMs: config.pollIntervalMs,
+          jitter: config.pollJitter,
+          random: Math.random,
+          device: () => a.device(),
+          onResult: (result) => a.onPoll(result),
+        },
+        log.child({ module: 'poll' }),
+      ),
+  );
   log.info(
-    { repo: config.repoUrl, channel: config.channel, pollIntervalMs: config.pollIntervalMs },
+    {
+      deviceId,
+      repo: config.repoUrl,
+      channel: config.channel,
+      imageSource: config.imageSource,
+      platform: config.platform,
+      pollIntervalMs: config.pollIntervalMs,
+    },
     'agent started',
   );
 
+  let stopping = false;
   const stop = async (signal: string) => {
+    if (stopping) return;
+    stopping = true;
     log.info({ signal }, 'stopping');
-    // A poll in flight is abandoned after 5 s: nothing it does needs finishing, and Docker
-    // kills the container 10 s after SIGTERM.
-    await Promise.race([loop.stop(), new Promise((r) => setTimeout(r, 5_000).unref())]);
+    // The app keeps running without the agent. A step in flight is abandoned after 5 s; the
+    // next start repairs whatever it left (Docker kills the container 10 s after SIGTERM).
+    await Promise.race([agent.stop(), new Promise((r) => setTimeout(r, 5_000).unref())]);
+    control.close();
+    await state.close().catch(() => undefined);
     log.info('stopped');
     process.exit(0);
   };
-  process.once('SIGTERM', () => void stop('SIGTERM'));
-  process.once('SIGINT', () => void stop('SIGINT'));
+  process.on('SIGTERM', () => void stop('SIGTERM'));
+  process.on('SIGINT', () => void stop('SIGINT'));
 }
 
 main().catch((err) => {

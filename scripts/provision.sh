@@ -99,7 +99,8 @@ need_docker() { docker_ok || die "no Docker engine: run '$0 engine' first"; }
 
 host_node_label() { /usr/bin/node --version 2>/dev/null || echo none; }
 # A stand-in is stale if the host Node it was copied from has changed.
-standin_ok() { img_exists "$1" && [ "$(docker image inspect -f '{{index .Config.Labels "ota.node"}}' "$1" 2>/dev/null)" = "$(host_node_label)" ]; }
+standin_ok() { img_exists "$1" && [ "$(docker image inspect -f '{{index .Config.Labels "ota.node"}}' "$1" 2>/dev/null)" = "$(host_node_label)" ] \
+  && { [ "$1" != "$BUILD_IMG" ] || docker run --rm "$1" sh -c 'command -v git && command -v ssh-keygen' >/dev/null 2>&1; }; }
 import_rootfs() {   # $1 rootfs dir, $2 tag, extra --change args follow
   local dir="$1" tag="$2"; shift 2
   tar --numeric-owner -C "$dir" -c . | docker import \
@@ -135,7 +136,10 @@ build_node_image() {   # host node + its libs + busybox: seconds, no network
 
 build_build_image() {   # Debian + compiler + host node, for native addons (better-sqlite3)
   have debootstrap || die "need debootstrap to build $BUILD_IMG"
-  workdir; local r="$WORK/build" tarball="$CACHE/bookworm-minbase-build.tar" mirror
+  # git and ssh-keygen: the agent image is built on this base here (it follows git tags and
+  # verifies SSH-signed tags); the cache file name carries the package list.
+  local include=python3,make,g++,ca-certificates,git,openssh-client
+  workdir; local r="$WORK/build" tarball="$CACHE/bookworm-minbase-${include//,/-}.tar" mirror
   mkdir -p "$r" "$CACHE"
   if [ -f "$tarball" ]; then
     log "reusing cached debootstrap rootfs $tarball"
@@ -144,7 +148,7 @@ build_build_image() {   # Debian + compiler + host node, for native addons (bett
     mirror="$(awk '/^URIs:/ && $2 !~ /security/ {print $2; exit}' /etc/apt/sources.list.d/debian.sources 2>/dev/null || true)"
     mirror="${mirror:-http://deb.debian.org/debian}"
     log "debootstrap bookworm from $mirror (about a minute)"
-    logged debootstrap debootstrap --variant=minbase --include=python3,make,g++,ca-certificates bookworm "$r" "$mirror"
+    logged debootstrap debootstrap --variant=minbase --include="$include" bookworm "$r" "$mirror"
     chroot "$r" useradd -u 1000 -U -m -s /bin/bash node
     rm -rf "$r"/var/cache/apt/archives/*.deb "$r"/var/lib/apt/lists/*
     tar --numeric-owner -C "$r" -cf "$tarball.tmp" . && mv "$tarball.tmp" "$tarball"
