@@ -42,6 +42,27 @@ function readToken(file: string): string | undefined {
   }
 }
 
+/**
+ * The origin URL of the clone compose.yaml lives in (mounted read-only), as an https URL:
+ * zero-edit set-up follows the repository the user cloned.
+ */
+export function originOf(gitConfigFile: string): string | undefined {
+  let text: string;
+  try {
+    text = readFileSync(gitConfigFile, 'utf8');
+  } catch {
+    return undefined;
+  }
+  const section = /\[remote "origin"\]([^[]*)/.exec(text)?.[1] ?? '';
+  const url = /^\s*url\s*=\s*(\S+)\s*$/m.exec(section)?.[1];
+  if (!url) return undefined;
+  const scp = /^[\w.-]+@([\w.-]+):(.+)$/.exec(url); // git@github.com:owner/repo.git
+  if (scp) return `https://${scp[1]}/${scp[2]}`;
+  const ssh = /^ssh:\/\/(?:[^@/]+@)?([^/:]+)(?::\d+)?\/(.+)$/.exec(url);
+  if (ssh) return `https://${ssh[1]}/${ssh[2]}`;
+  return /^https?:\/\//.test(url) ? url : undefined;
+}
+
 /** The agent sets these itself for each app container. */
 const AGENT_OWNED = new Set(['WEATHER_DEVICE_ID', 'WEATHER_APP_VERSION']);
 
@@ -66,9 +87,16 @@ export function loadAgentConfig(
   env: Record<string, string | undefined> = process.env,
 ): AgentConfig {
   const read = envReader(env);
-  const repoUrl = read.optional('OTA_REPO_URL');
-  if (!repoUrl)
-    throw new ConfigError('OTA_REPO_URL', 'the git URL of the app repository', undefined);
+  const repoUrl =
+    read.optional('OTA_REPO_URL') ??
+    originOf(read.string('OTA_CHECKOUT_GIT_CONFIG', '/etc/ota/checkout.git/config'));
+  if (!repoUrl) {
+    throw new ConfigError(
+      'OTA_REPO_URL',
+      'the git URL of the app repository (or run compose from a clone of it)',
+      undefined,
+    );
+  }
   let parsed: URL;
   try {
     parsed = new URL(repoUrl);

@@ -2,7 +2,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { loadAgentConfig } from '../../agent/config.js';
+import { loadAgentConfig, originOf } from '../../agent/config.js';
 import { ConfigError } from '../../app/errors.js';
 
 const base = { OTA_REPO_URL: 'https://github.com/acme/weather.git' };
@@ -46,7 +46,7 @@ describe('agent configuration', () => {
   });
 
   it.each([
-    [{}, 'OTA_REPO_URL', /git URL/],
+    [{ OTA_CHECKOUT_GIT_CONFIG: '/nonexistent' }, 'OTA_REPO_URL', /git URL/],
     [{ OTA_REPO_URL: 'not a url' }, 'OTA_REPO_URL', /http\(s\) URL/],
     [{ OTA_REPO_URL: 'ssh://git@github.com/a/b.git' }, 'OTA_REPO_URL', /http\(s\) URL/],
     [{ ...base, OTA_POLL_INTERVAL: 'often' }, 'OTA_POLL_INTERVAL', /duration/],
@@ -64,5 +64,30 @@ describe('agent configuration', () => {
     const err = failure({ OTA_REPO_URL: 'https://x-access-token:ghp_SECRET@github.com/a/b.git' });
     expect(err.variable).toBe('OTA_REPO_URL');
     expect(err.message).not.toContain('ghp_SECRET');
+  });
+});
+
+describe('following the clone compose.yaml lives in', () => {
+  const write = (url: string) => {
+    const dir = mkdtempSync(join(tmpdir(), 'origin-'));
+    const file = join(dir, 'config');
+    writeFileSync(
+      file,
+      `[core]\n\tbare = false\n[remote "origin"]\n\turl = ${url}\n\tfetch = +refs/heads/*:refs/remotes/origin/*\n[branch "main"]\n\tremote = origin\n`,
+    );
+    return file;
+  };
+
+  it.each([
+    ['https://github.com/acme/weather.git', 'https://github.com/acme/weather.git'],
+    ['git@github.com:acme/weather.git', 'https://github.com/acme/weather.git'],
+    ['ssh://git@github.com/acme/weather.git', 'https://github.com/acme/weather.git'],
+  ])('reads %s as %s', (url, expected) => {
+    expect(originOf(write(url))).toBe(expected);
+    expect(loadAgentConfig({ OTA_CHECKOUT_GIT_CONFIG: write(url) }).repoUrl).toBe(expected);
+  });
+
+  it('has no default without a clone', () => {
+    expect(originOf('/nonexistent/config')).toBeUndefined();
   });
 });
