@@ -11,6 +11,17 @@ export default defineConfig({
       },
       {
         test: {
+          name: 'e2e',
+          include: ['test/e2e/**/*.test.ts'],
+          testTimeout: 900_000,
+          hookTimeout: 1_200_000,
+          fileParallelism: false,
+          // Later tests build on the state earlier ones left: stop at the first failure.
+          bail: 1,
+        },
+      },
+      {
+        test: {
           name: 'integration',
           include: ['test/integration/**/*.test.ts'],
           testTimeout: 180_000,

@@ -54,12 +54,16 @@ export class Deployer {
     return up.length === 1 ? up[0] : undefined;
   }
 
-  /** The version that ran before the running one, per the deployment history. */
+  /**
+   * The last version that ran successfully before the running one and has not failed since:
+   * what `ota rollback` goes back to.
+   */
   async previousVersion(): Promise<string | undefined> {
     const current = (await this.running())?.version;
-    const history = await this.state.history(200);
-    const last = history.find((d) => d.outcome === 'succeeded' && d.to === current);
-    return last?.from ?? undefined;
+    const failed = await this.state.failedVersions();
+    const history = await this.state.history(500);
+    return history.find((d) => d.outcome === 'succeeded' && d.to !== current && !failed.has(d.to))
+      ?.to;
   }
 
   /**

@@ -1,0 +1,289 @@
+import { execFile } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
+import { cpSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { StatusReport } from '../../agent/control/control-api.js';
+import type { Deployment } from '../../agent/state/agent-state.js';
+import { docker, REPO_ROOT } from '../helpers/docker-cli.js';
+import { GitHttpServer } from '../helpers/git-http-server.js';
+import { TestRepo } from '../helpers/git-repo.js';
+import { tempDirForSuite } from '../helpers/temp-dir.js';
+
+const run = promisify(execFile);
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+const TOKEN = 'ghp_E2ETOKEN_abcdef0123456789';
+const id = randomUUID().slice(0, 8);
+const AGENT = `ota-e2e-agent-${id}`;
+const NETWORK = `ota-e2e-net-${id}`;
+const VOLUME = `ota-e2e-data-${id}`;
+const INTERVAL_MS = 1000;
+
+describe('compose.yaml end to end: tag a release, watch it roll out', () => {
+  const dir = tempDirForSuite('ota-e2e-');
+  let server: GitHttpServer;
+  let repo: TestRepo;
+  let composeArgs: string[];
+  const [composeCmd, ...composePre] = (process.env.OTA_COMPOSE || 'docker-compose').split(' ');
+
+  const compose = async (...args: string[]) => {
+    const { stdout } = await run(composeCmd as string, [...composePre, ...composeArgs, ...args], {
+      cwd: REPO_ROOT,
+      env: { ...process.env, DOCKER_BUILDKIT: '0' },
+      maxBuffer: 64 * 1024 * 1024,
+      timeout: 900_000,
+    });
+    return stdout;
+  };
+  const ota = async (...args: string[]) => docker(['exec', AGENT, 'ota', ...args]);
+  const status = async () => JSON.parse(await ota('status', '--json')) as StatusReport;
+  const history = async () => JSON.parse(await ota('history', '50', '--json')) as Deployment[];
+
+  async function until<T>(what: string, timeoutMs: number, probe: () => Promise<T | undefined>) {
+    const deadline = Date.now() + timeoutMs;
+    let last: unknown;
+    for (;;) {
+      try {
+        const value = await probe();
+        if (value !== undefined) return value;
+      } catch (err) {
+        last = err;
+      }
+      if (Date.now() > deadline) {
+        const logs = await docker(['logs', '--tail', '40', AGENT]).catch(() => '');
+        throw new Error(`timed out waiting for ${what}; last error: ${last}\nagent logs:\n${logs}`);
+      }
+      await sleep(1_000);
+    }
+  }
+  const runningIs = (version: string, timeoutMs = 300_000) =>
+    until(`${version} running and healthy`, timeoutMs, async () => {
+      const s = await status();
+      return s.running?.version === version && s.running.health === 'healthy' ? s : undefined;
+    });
+  const appContainers = async () => {
+    const out = await docker([
+      'ps',
+      '-a',
+      '--filter',
+      `network=${NETWORK}`,
+      '--format',
+      '{{.Names}} {{.State}}',
+    ]);
+    return out.split('\n').filter(Boolean);
+  };
+
+  /** A release: a commit of the app with `change` applied, tagged and pushed. */
+  async function release(
+    tag: string,
+    change?: (files: {
+      read: (p: string) => string;
+      write: (p: string, t: string) => void;
+    }) => void,
+  ) {
+    const files = {
+      read: (p: string) => readFileSync(join(repo.work, p), 'utf8'),
+      write: (p: string, t: string) => writeFileSync(join(repo.work, p), t),
+    };
+    files.write('app/release.txt', `${tag}\n`);
+    change?.(files);
+    await repo.commit(`release ${tag}`);
+    await repo.tag(tag);
+  }
+
+  beforeAll(async () => {
+    server = new GitHttpServer({ root: join(dir, 'srv'), token: TOKEN });
+    await server.start();
+    repo = await TestRepo.create(dir, join(dir, 'srv'), 'weather');
+    // A copy of this repository's app, as a user's app repository would hold it.
+    for (const f of [
+      'package.json',
+      'package-lock.json',
+      'tsconfig.json',
+      'tsconfig.app.json',
+      'Dockerfile.app',
+      '.dockerignore',
+      'app',
+    ]) {
+      cpSync(join(REPO_ROOT, f), join(repo.work, f), { recursive: true });
+    }
+    await release('v1.0.0');
+
+    const env = {
+      OTA_REPO_URL: server.url('weather'),
+      OTA_REPO_TOKEN: TOKEN,
+      OTA_POLL_INTERVAL: '5s',
+      OTA_POLL_JITTER_PERCENT: '0',
+      OTA_PLATFORM: 'linux/amd64',
+      OTA_BUILD_ARGS: `NODE_IMAGE=${process.env.OTA_NODE_IMAGE},NODE_BUILD_IMAGE=${process.env.OTA_NODE_BUILD_IMAGE}`,
+      OTA_AGENT_BASE_IMAGE: process.env.OTA_NODE_BUILD_IMAGE ?? '',
+      OTA_NODE_BUILD_IMAGE: process.env.OTA_NODE_BUILD_IMAGE ?? '',
+      OTA_HEALTH_TIMEOUT: '40s',
+      OTA_WATCH_WINDOW: '90s',
+      OTA_MIN_FREE_MB: '200',
+      OTA_APP_NETWORK: NETWORK,
+      OTA_APP_VOLUME: VOLUME,
+      OTA_DEVICE_NAME: 'e2e',
+      WEATHER_INTERVAL_MS: String(INTERVAL_MS),
+    };
+    writeFileSync(
+      join(dir, 'env'),
+      Object.entries(env)
+        .map(([k, v]) => `${k}=${v}`)
+        .join('\n'),
+    );
+    // The git server is on this machine's loopback: the agent shares the host's network here.
+    writeFileSync(
+      join(dir, 'override.yml'),
+      `services:\n  agent:\n    container_name: ${AGENT}\n    network_mode: host\nvolumes:\n  agent-state:\n    name: ota-e2e-state-${id}\n`,
+    );
+    composeArgs = [
+      '-f',
+      join(REPO_ROOT, 'compose.yaml'),
+      '-f',
+      join(dir, 'override.yml'),
+      '-p',
+      `ota-e2e-${id}`,
+      '--env-file',
+      join(dir, 'env'),
+    ];
+    await compose('up', '-d', '--build', 'agent');
+  });
+
+  afterAll(async () => {
+    await compose('down', '-v').catch(() => undefined);
+    for (const line of await appContainers().catch(() => [])) {
+      await docker(['rm', '-f', line.split(' ')[0] as string]).catch(() => undefined);
+    }
+    await docker(['network', 'rm', NETWORK]).catch(() => undefined);
+    await docker(['volume', 'rm', '-f', VOLUME, `ota-e2e-state-${id}`]).catch(() => undefined);
+    await server?.stop();
+  });
+
+  it('deploys the first tagged version on `up -d`', async () => {
+    const s = await runningIs('1.0.0', 600_000);
+    expect(s.deviceId).toMatch(/^e2e-[a-z2-9]{8}$/);
+  });
+
+  it('rolls a new tag out with no reading interval missed', async () => {
+    const before = (await status()).running;
+    await release('v1.1.0');
+    await runningIs('1.1.0');
+    // Old and new shared the spool on the data volume; their readings together leave no gap.
+    const app = (await status()).running?.container as string;
+    const script = `const D=require('/app/node_modules/better-sqlite3');const db=new D('/data/spool.db',{readonly:true});console.log(JSON.stringify(db.prepare('select payload from spool').all().map(r=>JSON.parse(r.payload)).map(r=>[Date.parse(r.recordedAt),r.appVersion])))`;
+    const rows = JSON.parse(await docker(['exec', app, 'node', '-e', script])) as [
+      number,
+      string,
+    ][];
+    rows.sort((a, b) => a[0] - b[0]);
+    const gaps = rows.slice(1).map((r, i) => r[0] - (rows[i] as [number, string])[0]);
+    expect(rows.some((r) => r[1] === '1.0.0') && rows.some((r) => r[1] === '1.1.0')).toBe(true);
+    expect(Math.max(...gaps)).toBeLessThan(1.5 * INTERVAL_MS);
+    expect(before?.version).toBe('1.0.0');
+  });
+
+  it('refuses a tag whose app never turns healthy; the old version keeps running', async () => {
+    const before = (await status()).running;
+    await release('v1.2.0', (f) => {
+      const text = f.read('Dockerfile.app');
+      const broken = text.replace(
+        'CMD ["node", "dist/app/health-check.js"]',
+        'CMD ["node", "-e", "process.exit(1)"]',
+      );
+      expect(broken).not.toBe(text);
+      f.write('Dockerfile.app', broken);
+    });
+    const s = await until('1.2.0 recorded as failed', 300_000, async () => {
+      const now = await status();
+      return now.failed.some((x) => x.version === '1.2.0') && now.activity.state === 'idle'
+        ? now
+        : undefined;
+    });
+    expect(s.running).toMatchObject({
+      version: '1.1.0',
+      container: before?.container,
+      startedAt: before?.startedAt,
+    });
+  });
+
+  it('rolls back automatically when a tag crashes a minute after the switch', async () => {
+    await release('v1.3.0', (f) => {
+      f.write(
+        'app/main.ts',
+        `${f.read('app/main.ts')}\nsetTimeout(() => process.exit(1), 60_000);\n`,
+      );
+    });
+    await runningIs('1.3.0');
+    const s = await until('1.3.0 rolled back', 240_000, async () => {
+      const now = await status();
+      return now.running?.version === '1.1.0' && now.failed.some((x) => x.version === '1.3.0')
+        ? now
+        : undefined;
+    });
+    expect(s.failed.find((x) => x.version === '1.3.0')?.reason).toMatch(/after the switch/);
+    expect((await history())[0]).toMatchObject({
+      kind: 'auto-rollback',
+      to: '1.1.0',
+      outcome: 'succeeded',
+    });
+  });
+
+  it('ota rollback goes back to the previous good version', async () => {
+    const out = await ota('rollback');
+    expect(out).toMatch(/^ok: rollback to 1\.0\.0: succeeded/);
+    await runningIs('1.0.0', 60_000);
+  });
+
+  it('ota pin holds the device while new tags arrive; unpin follows them again', async () => {
+    expect(await ota('pin', '1.0.0')).toMatch(/^ok: pinned to 1\.0\.0/);
+    await release('v1.4.0');
+    expect(await ota('check')).toMatch(/1\.4\.0 is available; pinned to 1\.0\.0/);
+    await sleep(12_000);
+    const s = await status();
+    expect(s).toMatchObject({ pinned: '1.0.0', running: { version: '1.0.0' } });
+    expect(await ota('unpin')).toMatch(/^ok: unpinned/);
+    await runningIs('1.4.0');
+  });
+
+  it('recovers from SIGKILL of the agent mid-update with exactly one healthy app', async () => {
+    await release('v1.5.0');
+    await until('the agent deploying 1.5.0', 300_000, async () => {
+      const s = await status();
+      return s.activity.state === 'deploying' && s.activity.version === '1.5.0' ? true : undefined;
+    });
+    await sleep(1_500); // inside the switch: the new container is starting next to the old one
+    await docker(['kill', '-s', 'KILL', AGENT]);
+    await docker(['start', AGENT]);
+    const s = await until('one healthy app after the restart', 300_000, async () => {
+      const now = await status();
+      const running = (await appContainers()).filter((l) => l.endsWith(' running'));
+      return running.length === 1 && now.running?.health === 'healthy' ? now : undefined;
+    });
+    expect(['1.4.0', '1.5.0']).toContain(s.running?.version);
+    await runningIs('1.5.0');
+    expect((await appContainers()).filter((l) => l.endsWith(' running'))).toHaveLength(1);
+  });
+
+  it('history records every deployment with its outcome', async () => {
+    const rows = await history();
+    const seen = rows.map((d) => `${d.to}:${d.outcome}`);
+    expect(seen).toEqual(
+      expect.arrayContaining([
+        '1.0.0:succeeded',
+        '1.1.0:succeeded',
+        '1.2.0:failed',
+        '1.3.0:succeeded',
+        '1.5.0:succeeded',
+      ]),
+    );
+    expect(rows.every((d) => d.outcome !== null)).toBe(true);
+  });
+
+  it('`docker compose down` stops the agent and leaves the app running', async () => {
+    await compose('down');
+    const running = (await appContainers()).filter((l) => l.endsWith(' running'));
+    expect(running).toHaveLength(1);
+  });
+});
