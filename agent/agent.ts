@@ -5,7 +5,7 @@ import type { AgentLogger } from './log.js';
 import type { PollLoop } from './release/poll-loop.js';
 import type { PollResult } from './release/release-watcher.js';
 import { parseVersion, type Version } from './release/version.js';
-import type { AgentState } from './state/agent-state.js';
+import type { AgentState, Deployment } from './state/agent-state.js';
 import type { StatusBoard } from './status.js';
 import type { Updater } from './updater.js';
 
@@ -31,6 +31,7 @@ export class Agent implements AgentControl {
     private readonly state: AgentState,
     private readonly board: StatusBoard,
     private readonly log: AgentLogger,
+    private readonly reporter?: { sync(deployments: Deployment[]): Promise<boolean> },
   ) {}
 
   /** Repairs what a previous run left, then starts polling. */
@@ -74,6 +75,7 @@ export class Agent implements AgentControl {
     this.pinned = await this.state.getSetting(PINNED);
     const running = await this.deployer.running();
     this.current = running ? parseVersion(running.version) : undefined;
+    await this.reporter?.sync(await this.state.history(50));
   }
 
   async status(): Promise<StatusReport> {

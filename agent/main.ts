@@ -1,8 +1,11 @@
 // Wiring only: configuration, the one client per outside system, the service, signals.
-import { join } from 'node:path';
+import { existsSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import Docker from 'dockerode';
 import knex from 'knex';
+import { loadAppConfig } from '../app/config.js';
 import { ConfigError } from '../app/errors.js';
+import { knexConfig } from '../app/store/knex-config.js';
 import { Agent } from './agent.js';
 import { ledgerFile, loadAgentConfig } from './config.js';
 import { serveControl } from './control/control-server.js';
@@ -18,6 +21,7 @@ import { GitReleaseSource } from './release/git-release-source.js';
 import { PollLoop } from './release/poll-loop.js';
 import { ReleaseWatcher } from './release/release-watcher.js';
 import { TagLedger } from './release/tag-ledger.js';
+import { CentralReporter } from './report/central-reporter.js';
 import { AgentState } from './state/agent-state.js';
 import { StatusBoard } from './status.js';
 import { Updater } from './updater.js';
@@ -125,7 +129,32 @@ async function main(): Promise<void> {
     },
     log.child({ module: 'release' }),
   );
-  const agent = new Agent(deviceId, config.channel, updater, deployer, images, state, board, log);
+  // The central database the app writes to, from the same WEATHER_* settings. With the
+  // default SQLite file, compose mounts the app's data volume at /data for this.
+  const central = loadAppConfig({ ...config.appEnv, WEATHER_DATA_DIR: '/data' }).db;
+  const reporter =
+    central.client !== 'sqlite' || existsSync(dirname(central.file))
+      ? new CentralReporter(
+          knex(knexConfig(central)),
+          deviceId,
+          log.child({ module: 'report' }),
+          // The app (uid 1000) creates the SQLite file; if the agent (root) made it first,
+          // the app could not write it.
+          () => central.client !== 'sqlite' || existsSync(central.file),
+        )
+      : undefined;
+  if (!reporter) log.info('central reporting off: the app data volume is not mounted at /data');
+  const agent = new Agent(
+    deviceId,
+    config.channel,
+    updater,
+    deployer,
+    images,
+    state,
+    board,
+    log,
+    reporter,
+  );
   const control = serveControl(
     join(config.stateDir, 'agent.sock'),
     agent,
@@ -168,6 +197,7 @@ async function main(): Promise<void> {
     await Promise.race([agent.stop(), new Promise((r) => setTimeout(r, 5_000).unref())]);
     control.close();
     await state.close().catch(() => undefined);
+    await reporter?.close().catch(() => undefined);
     log.info('stopped');
     process.exit(0);
   };

@@ -26,5 +26,13 @@ npx tsc -p tsconfig.json --noEmit
 step "build"
 npx tsc -p tsconfig.build.json
 
-step "tests (vitest)"
-npx vitest run "$@"
+if [ $# -gt 0 ]; then
+  step "tests (vitest $*)"
+  exec npx vitest run "$@"
+fi
+step "unit and integration tests (vitest)"
+npx vitest run --project unit --project integration
+# The end-to-end suite times reading intervals across switches: it runs alone, not next to
+# the integration suites competing for the same 2 cores.
+step "end-to-end tests (vitest, the real compose.yaml)"
+npx vitest run --project e2e
