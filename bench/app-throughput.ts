@@ -5,6 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import knex from 'knex';
 import { pino } from 'pino';
+import { loadAppConfig } from '../app/config.js';
 import { makeReading, type Reading } from '../app/sensor/reading.js';
 import { initialWeatherState, nextWeather, seededRandom } from '../app/sensor/weather-model.js';
 import { CentralStore } from '../app/store/central-store.js';
@@ -34,19 +35,7 @@ for (const r of readings) spool.append(r);
 const appendS = (performance.now() - t) / 1000;
 
 const central = new CentralStore(
-  knex(
-    knexConfig({
-      client: 'sqlite',
-      file: join(dir, 'central.db'),
-      host: undefined,
-      port: undefined,
-      database: undefined,
-      user: undefined,
-      password: undefined,
-      encrypt: false,
-      trustServerCertificate: false,
-    }),
-  ),
+  knex(knexConfig(loadAppConfig({ WEATHER_DB_FILE: join(dir, 'central.db') }).db)),
 );
 await central.migrate();
 const uploader = new Uploader(

@@ -90,36 +90,26 @@ export class ReleaseWatcher {
         refused,
       });
       this.lastTarget = target;
-      if (!target || (current && compareVersions(target.version, current) <= 0)) {
-        return {
-          at,
-          mode,
-          tagsReceived: tags.length,
-          target: undefined,
-          excluded,
-          error: undefined,
-        };
-      }
+      const done = (found: ReleaseTarget | undefined, error?: PollResult['error']): PollResult => ({
+        at,
+        mode,
+        tagsReceived: tags.length,
+        target: found,
+        excluded,
+        error,
+      });
+      if (!target || (current && compareVersions(target.version, current) <= 0))
+        return done(undefined);
       const checked = await this.checkSignature(target);
       if (checked.ok) {
-        const result = {
+        return done({
           version: target.version.text,
           tag: target.version.tag,
           commit: target.commit,
           signer: checked.signer,
-        };
-        return { at, mode, tagsReceived: tags.length, target: result, excluded, error: undefined };
+        });
       }
-      if (checked.error) {
-        return {
-          at,
-          mode,
-          tagsReceived: tags.length,
-          target: undefined,
-          excluded,
-          error: checked.error,
-        };
-      }
+      if (checked.error) return done(undefined, checked.error);
     }
   }
 

@@ -1,4 +1,5 @@
 import type { Knex } from 'knex';
+import { migrationsInCode } from '../../app/store/migration-source.js';
 import type { AgentLogger } from '../log.js';
 import type { Deployment } from '../state/agent-state.js';
 
@@ -25,17 +26,9 @@ const createDeployments: Knex.Migration = {
   },
 };
 
-const migrations: Record<string, Knex.Migration> = {
-  '20261123150000_ota_deployments': createDeployments,
-};
-
 export const reporterMigrations = {
   tableName: 'ota_migrations',
-  migrationSource: {
-    getMigrations: async () => Object.keys(migrations).sort(),
-    getMigrationName: (name: string) => name,
-    getMigration: async (name: string) => migrations[name] as Knex.Migration,
-  } satisfies Knex.MigrationSource<string>,
+  migrationSource: migrationsInCode({ '20261123150000_ota_deployments': createDeployments }),
 };
 
 /**

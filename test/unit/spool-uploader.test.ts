@@ -2,7 +2,7 @@ import { join } from 'node:path';
 import knex from 'knex';
 import { pino } from 'pino';
 import { describe, expect, it, onTestFinished } from 'vitest';
-import type { DbConfig } from '../../app/config.js';
+import { type DbConfig, loadAppConfig } from '../../app/config.js';
 import { UploadError } from '../../app/errors.js';
 import { CentralStore } from '../../app/store/central-store.js';
 import { knexConfig } from '../../app/store/knex-config.js';
@@ -20,17 +20,7 @@ function openSpool(dir: string) {
 }
 
 async function openCentral(dir: string) {
-  const db: DbConfig = {
-    client: 'sqlite',
-    file: join(dir, 'central.db'),
-    host: undefined,
-    port: undefined,
-    database: undefined,
-    user: undefined,
-    password: undefined,
-    encrypt: false,
-    trustServerCertificate: false,
-  };
+  const db = loadAppConfig({ WEATHER_DB_FILE: join(dir, 'central.db') }).db;
   const central = new CentralStore(knex(knexConfig(db)));
   onTestFinished(() => central.close());
   await central.migrate();
