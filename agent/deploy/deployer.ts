@@ -197,6 +197,7 @@ export class Deployer {
       switch (step.action) {
         case 'start':
           await this.runtime.start(container);
+          this.log.info({ version: step.version }, 'container started');
           break;
         case 'stop':
           this.log.info({ version: step.version }, 'stopping old version');

@@ -62,8 +62,9 @@ export class ReleaseWatcher {
     // earlier and not yet deployed (and not failed since). Without either, list everything.
     const known =
       this.lastTarget && !failed.has(this.lastTarget.version.text) ? this.lastTarget : undefined;
+    const running = current && this.asTagged(current);
     const base =
-      known && (!current || compareVersions(known.version, current) > 0) ? known.version : current;
+      known && (!running || compareVersions(known.version, running) > 0) ? known.version : running;
     const sweep = base === undefined || at - this.lastSweep >= this.options.sweepIntervalMs;
     const mode = sweep ? 'sweep' : 'prefixes';
     let tags: RemoteTag[];
@@ -111,6 +112,17 @@ export class ReleaseWatcher {
       }
       if (checked.error) return done(undefined, checked.error);
     }
+  }
+
+  /**
+   * The running version as the repository tags it ("v1.4.2" or "1.4.2"): the version label on
+   * a container carries no tag, and poll prefixes must use the repository's spelling.
+   */
+  private asTagged(version: Version): Version {
+    for (const name of [`v${version.text}`, version.text]) {
+      if (this.ledger.get(name)) return parseVersion(name) ?? version;
+    }
+    return parseVersion(`v${version.text}`) ?? version;
   }
 
   /**

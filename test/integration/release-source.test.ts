@@ -95,7 +95,8 @@ describe('release source against a real git smart-HTTP server with a token', () 
     for (const [from, to] of steps) {
       await repo.commit(to);
       await repo.tag(to);
-      const result = await watcher.poll(v(from), none);
+      // The agent knows the running version from a container label, without the tag's "v".
+      const result = await watcher.poll(v(from.replace(/^v/, '')), none);
       expect(result.mode, `${from} -> ${to}`).toBe('prefixes');
       if (to.includes('-rc')) expect(result.target).toBeUndefined();
       else expect(result.target?.tag, `${from} -> ${to}`).toBe(to);
