@@ -8,6 +8,8 @@ export const LABEL = {
   commit: 'io.edge-ota.commit',
   source: 'io.edge-ota.source',
   role: 'io.edge-ota.role',
+  /** Which agent made an app container (its app network's name), if one engine runs several. */
+  instance: 'io.edge-ota.instance',
 } as const;
 
 export const MANAGED_BY = 'edge-ota';
@@ -24,8 +26,9 @@ export function managedLabels(extra: Record<string, string>): Record<string, str
 }
 
 /** A Docker API label filter selecting only the agent's own objects. */
-export function managedFilter(role?: string): { label: string[] } {
+export function managedFilter(role?: string, instance?: string): { label: string[] } {
   const label = [`${LABEL.managedBy}=${MANAGED_BY}`];
   if (role) label.push(`${LABEL.role}=${role}`);
+  if (instance) label.push(`${LABEL.instance}=${instance}`);
   return { label };
 }

@@ -87,7 +87,7 @@ async function main(): Promise<void> {
     logMaxFiles: 3,
   });
   const deployer = new Deployer(
-    new DockerContainerRuntime(docker),
+    new DockerContainerRuntime(docker, config.appNetwork),
     state,
     {
       healthTimeoutMs: config.healthTimeoutMs,

@@ -14,12 +14,16 @@ const isNotModified = (err: unknown) => (err as { statusCode?: number }).statusC
 
 /** App containers on the Docker engine, through dockerode; only labelled objects are touched. */
 export class DockerContainerRuntime implements ContainerRuntime {
-  constructor(private readonly docker: Docker) {}
+  /** `instance` names this agent's app containers; another agent's are never listed or touched. */
+  constructor(
+    private readonly docker: Docker,
+    private readonly instance: string,
+  ) {}
 
   async list(): Promise<AppContainer[]> {
     const summaries = await this.docker.listContainers({
       all: true,
-      filters: managedFilter('app'),
+      filters: managedFilter('app', this.instance),
     });
     const found = await Promise.all(summaries.map((s) => this.inspect(s.Id)));
     return found.filter((c): c is AppContainer => c !== undefined);
@@ -29,7 +33,8 @@ export class DockerContainerRuntime implements ContainerRuntime {
     try {
       const info = await this.docker.getContainer(id).inspect();
       const labels = info.Config.Labels ?? {};
-      if (labels[LABEL.role] !== 'app' || !labels[LABEL.managedBy]) return undefined;
+      if (labels[LABEL.role] !== 'app' || labels[LABEL.instance] !== this.instance)
+        return undefined;
       return {
         id: info.Id,
         name: info.Name.replace(/^\//, ''),
@@ -58,6 +63,7 @@ export class DockerContainerRuntime implements ContainerRuntime {
       Env: Object.entries(spec.env).map(([k, v]) => `${k}=${v}`),
       Labels: managedLabels({
         [LABEL.role]: 'app',
+        [LABEL.instance]: this.instance,
         [LABEL.version]: spec.version,
         [LABEL.commit]: spec.commit,
       }),

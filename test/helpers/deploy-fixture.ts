@@ -48,7 +48,7 @@ export async function makeDeployer(
 ) {
   const { log, events } = captureLog();
   const docker = new Docker();
-  const runtime = new DockerContainerRuntime(docker);
+  const runtime = new DockerContainerRuntime(docker, names.network);
   const state = new AgentState(knex(AgentState.knexConfig(join(stateDir, 'agent.db'))));
   await state.migrate();
   const spec = (t: TargetImage): AppRunSpec => ({
