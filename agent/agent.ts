@@ -20,6 +20,7 @@ export class Agent implements AgentControl {
   private pinned: string | undefined;
   private current: Version | undefined;
   private queue: Promise<unknown> = Promise.resolve();
+  private updating = false;
   private loop: PollLoop | undefined;
 
   constructor(
@@ -56,12 +57,20 @@ export class Agent implements AgentControl {
     return { current: this.current, failed: new Set(this.failed.keys()) };
   }
 
+  /**
+   * Starts an update for a newer target and returns at once: polls (and `ota check`) never
+   * wait for a build or a health gate, and while one update runs, later results are ignored.
+   */
   async onPoll(result: PollResult): Promise<void> {
     this.board.lastPoll = result;
-    if (this.pinned) return;
     const target = result.target;
-    if (!target) return;
-    await this.serial(() => this.updater.apply(target));
+    if (this.pinned || !target || this.updating) return;
+    this.updating = true;
+    this.serial(() => this.updater.apply(target))
+      .catch((err) => this.log.error({ err, version: target.version }, 'update failed'))
+      .finally(() => {
+        this.updating = false;
+      });
   }
 
   private async serial<T>(work: () => Promise<T>): Promise<T> {
@@ -101,7 +110,7 @@ export class Agent implements AgentControl {
         at: new Date(last.at).toISOString(),
         mode: last.mode,
         target: last.target?.version,
-        error: last.error ? `${last.error.kind}: ${last.error.message}` : undefined,
+        error: last.error?.message,
       },
       failed: [...this.failed].map(([version, reason]) => ({ version, reason })),
     };
@@ -159,6 +168,16 @@ export class Agent implements AgentControl {
       await this.state.setSetting(PINNED, version);
       this.log.info({ version }, 'pinned');
       return { ok: true, message: `pinned to ${version}; new releases are ignored until unpin` };
+    });
+  }
+
+  /** Clears a version's failed mark, so the next poll may deploy it again. */
+  async retry(version: string): Promise<ActionResult> {
+    return this.serial(async () => {
+      const cleared = await this.state.clearFailed(version);
+      if (!cleared) return { ok: false, message: `${version} is not marked failed` };
+      this.log.info({ version }, 'failed mark cleared');
+      return { ok: true, message: `${version} may be deployed again at the next poll` };
     });
   }
 

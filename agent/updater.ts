@@ -2,6 +2,7 @@ import { mkdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Deployer, SwitchOutcome } from './deploy/deployer.js';
 import { planRetention } from './deploy/plan.js';
+import { BuildError, ImageMismatchError, PullError, ReleaseSourceError } from './errors.js';
 import type { AppImage, ImageStore, ProgressEvent } from './image/image-store.js';
 import type { AgentLogger } from './log.js';
 import type { ReleaseSource } from './release/release-source.js';
@@ -42,18 +43,31 @@ export class Updater {
       await this.prune();
       return outcome;
     } catch (err) {
-      // Getting the image failed (build error, refused pull, disk full): the running app is
-      // untouched; the version is recorded as failed so it is not retried in a loop.
+      // Getting the image failed; the running app is untouched. A refused image (wrong
+      // revision or architecture, no such tag, bad credentials) or a build that failed three
+      // times is marked failed for good; anything else (network, disk full) is tried again
+      // at the next poll.
       const reason = (err as Error).message;
-      this.log.error({ version, err }, 'update failed before the switch');
-      await this.state.markFailed(version, reason);
+      const earlier = (await this.state.history(500)).filter(
+        (d) => d.to === version && d.outcome === 'failed',
+      ).length;
+      const permanent =
+        err instanceof ImageMismatchError ||
+        ((err instanceof PullError || err instanceof ReleaseSourceError) && err.permanent) ||
+        (err instanceof BuildError && earlier >= 2);
+      this.log.error({ version, err, permanent }, 'update failed before the switch');
+      if (permanent) await this.state.markFailed(version, reason);
       const id = await this.state.startDeployment({
         from: (await this.deployer.running())?.version ?? null,
         to: version,
         commit: target.commit,
         kind: 'switch',
       });
-      await this.state.finishDeployment(id, 'failed', reason);
+      await this.state.finishDeployment(
+        id,
+        'failed',
+        permanent ? reason : `${reason} (will retry)`,
+      );
       return { outcome: 'failed', version, reason };
     } finally {
       this.status.set('idle');

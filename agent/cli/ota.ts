@@ -11,7 +11,8 @@ const USAGE = `usage: ota <command> [--json]
   check               poll for a new release now
   rollback [VERSION]  back to the previous version, or to a kept VERSION
   pin VERSION         stay on VERSION (switching to it if it is kept); ignore new releases
-  unpin               follow releases again`;
+  unpin               follow releases again
+  retry VERSION       clear VERSION's failed mark so it may be deployed again`;
 
 function call(method: 'GET' | 'POST', path: string, payload?: unknown): Promise<unknown> {
   const socketPath = join(process.env.OTA_STATE_DIR ?? '/var/lib/ota', 'agent.sock');
@@ -58,9 +59,10 @@ async function main(argv: string[]): Promise<number> {
     case 'check':
     case 'unpin':
     case 'rollback':
+    case 'retry':
     case 'pin': {
-      if (command === 'pin' && !arg) {
-        console.error('ota pin: which version?');
+      if ((command === 'pin' || command === 'retry') && !arg) {
+        console.error(`ota ${command}: which version?`);
         return 2;
       }
       const result = (await call('POST', `/${command}`, { version: arg })) as ActionResult;

@@ -43,4 +43,5 @@ export interface AgentControl {
   rollback(version: string | undefined): Promise<ActionResult>;
   pin(version: string): Promise<ActionResult>;
   unpin(): Promise<ActionResult>;
+  retry(version: string): Promise<ActionResult>;
 }

@@ -35,6 +35,10 @@ export function serveControl(socketPath: string, control: AgentControl, log: Age
           if (!version) throw new Error('pin needs a version');
           result = await control.pin(version);
           break;
+        case 'POST /retry':
+          if (!version) throw new Error('retry needs a version');
+          result = await control.retry(version);
+          break;
         case 'POST /unpin':
           result = await control.unpin();
           break;

@@ -114,6 +114,7 @@ export class Deployer {
       'failed in the watch window; rolling back',
     );
     await this.state.markFailed(target.version, `after the switch: ${verdict.reason}`);
+    await this.state.finishDeployment(id, 'rolled-back', `after the switch: ${verdict.reason}`);
     const back = from ? await this.rollbackTo(from.version, 'auto-rollback') : undefined;
     return {
       outcome: 'rolled-back',

@@ -81,6 +81,10 @@ export class AgentState {
     if (updated === 0) await this.db('failed_versions').insert(row);
   }
 
+  async clearFailed(version: string): Promise<boolean> {
+    return (await this.db('failed_versions').where({ version }).delete()) > 0;
+  }
+
   async failedVersions(): Promise<Map<string, string>> {
     const rows: { version: string; reason: string }[] = await this.db('failed_versions').select();
     return new Map(rows.map((r) => [r.version, r.reason]));

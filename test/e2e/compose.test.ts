@@ -274,7 +274,7 @@ describe('compose.yaml end to end: tag a release, watch it roll out', () => {
         '1.0.0:succeeded',
         '1.1.0:succeeded',
         '1.2.0:failed',
-        '1.3.0:succeeded',
+        '1.3.0:rolled-back',
         '1.5.0:succeeded',
       ]),
     );
