@@ -111,6 +111,8 @@ export class Agent implements AgentControl {
         mode: last.mode,
         target: last.target?.version,
         error: last.error?.message,
+        notDeployed: last.excluded,
+        policy: last.policy,
       },
       failed: [...this.failed].map(([version, reason]) => ({ version, reason })),
     };

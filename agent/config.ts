@@ -18,6 +18,8 @@ export interface AgentConfig {
   readonly acceptMovedTags: boolean;
   readonly logLevel: string;
   readonly deviceName: string;
+  /** Groups this device belongs to, for rollout policies (a site, a hardware model). */
+  readonly groups: readonly string[];
   readonly imageSource: 'build' | 'pull';
   readonly imageRepository: string;
   readonly platform: string;
@@ -65,6 +67,19 @@ export function originOf(gitConfigFile: string): string | undefined {
 
 /** The agent sets these itself for each app container. */
 const AGENT_OWNED = new Set(['WEATHER_DEVICE_ID', 'WEATHER_APP_VERSION']);
+
+function parseGroups(text: string): string[] {
+  const groups = text
+    .split(',')
+    .map((g) => g.trim())
+    .filter(Boolean);
+  for (const g of groups) {
+    if (!/^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/.test(g)) {
+      throw new ConfigError('OTA_GROUPS', 'comma-separated group names such as site-a,pi4', text);
+    }
+  }
+  return groups;
+}
 
 /** "NODE_IMAGE=local/node:20,FOO=bar" -> { NODE_IMAGE: 'local/node:20', FOO: 'bar' } */
 function parseBuildArgs(text: string): Record<string, string> {
@@ -182,6 +197,7 @@ export function loadAgentConfig(
       'lower-case letters, digits and -',
       'pi',
     ),
+    groups: parseGroups(read.string('OTA_GROUPS', '')),
     imageSource,
     imageRepository,
     platform: read.matching(

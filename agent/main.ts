@@ -126,6 +126,7 @@ async function main(): Promise<void> {
       acceptMovedTags: config.acceptMovedTags,
       sweepIntervalMs: config.sweepIntervalMs,
       now: Date.now,
+      device: { id: deviceId, groups: config.groups },
     },
     log.child({ module: 'release' }),
   );

@@ -10,6 +10,9 @@ export function formatStatus(s: StatusReport): string {
     `activity   ${s.activity.state}${s.activity.version ? ` ${s.activity.version}` : ''} since ${s.activity.since}`,
     `last poll  ${s.lastPoll ? `${s.lastPoll.at} (${s.lastPoll.mode}) ${s.lastPoll.error ?? (s.lastPoll.target ? `newer: ${s.lastPoll.target}` : 'up to date')}` : 'not yet'}`,
   ];
+  if (s.lastPoll?.policy)
+    lines.push(`policy     ${s.lastPoll.policy.slice(0, 12)} (ota-policy branch)`);
+  for (const n of s.lastPoll?.notDeployed ?? []) lines.push(`waiting    ${n.version}: ${n.reason}`);
   if (s.failed.length > 0) {
     lines.push('failed');
     for (const f of s.failed) lines.push(`  ${f.version}: ${f.reason}`);

@@ -24,6 +24,10 @@ export interface StatusReport {
         readonly mode: string;
         readonly target: string | undefined;
         readonly error: string | undefined;
+        /** Newer versions not deployed here, and why (channel, policy, failed, signature). */
+        readonly notDeployed: readonly { readonly version: string; readonly reason: string }[];
+        /** The commit of the rollout policy in force, if any. */
+        readonly policy: string | undefined;
       }
     | undefined;
   readonly failed: readonly { readonly version: string; readonly reason: string }[];

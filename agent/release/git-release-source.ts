@@ -24,6 +24,11 @@ export interface GitSourceOptions {
 }
 
 const NAMESPACE = 'refs/ota/tags/';
+/** The rollout policy: the `ota-policy` branch, fetched along with every cheap poll. */
+const POLICY_REF = 'refs/ota/policy';
+// A pattern, so a repository without the branch is not an error.
+const POLICY_REFSPEC = `+refs/heads/ota-policy*:${POLICY_REF}*`;
+const POLICY_FILE = 'ota-policy.json';
 
 /**
  * Release tags over git's smart-HTTP protocol (v2), with git itself. Polls name ref prefixes
@@ -119,7 +124,7 @@ export class GitReleaseSource implements ReleaseSource {
   async listTags(prefixes: readonly string[] | 'all'): Promise<RemoteTag[]> {
     await this.ensureRepo();
     if (prefixes === 'all') return this.lsRemote();
-    const refspecs = prefixes.map((p) => `+refs/tags/${p}*:${NAMESPACE}${p}*`);
+    const refspecs = [...prefixes.map((p) => `+refs/tags/${p}*:${NAMESPACE}${p}*`), POLICY_REFSPEC];
     // --prune drops local copies of tags deleted upstream. Exit code 1 with no output means
     // no ref matched any refspec; simple-git treats that as success, which is what it is.
     await this.remote('fetch', () =>
@@ -188,7 +193,46 @@ export class GitReleaseSource implements ReleaseSource {
     return tag;
   }
 
-  async verifyTag(name: string, allowedSignersFile: string): Promise<SignatureCheck> {
+  async fetchPolicy(): Promise<void> {
+    await this.ensureRepo();
+    await this.remote('fetch', () =>
+      this.git().raw([
+        'fetch',
+        '--no-tags',
+        '--prune',
+        '--depth=1',
+        this.options.url,
+        POLICY_REFSPEC,
+      ]),
+    );
+  }
+
+  async policy(): Promise<{ commit: string; text: string | undefined } | undefined> {
+    await this.ensureRepo();
+    const commit = (
+      await this.git().raw(['for-each-ref', '--format=%(objectname)', POLICY_REF])
+    ).trim();
+    if (!commit) return undefined;
+    try {
+      return { commit, text: await this.git().raw(['show', `${commit}:${POLICY_FILE}`]) };
+    } catch {
+      return { commit, text: undefined }; // the branch holds no policy file
+    }
+  }
+
+  verifyPolicy(commit: string, allowedSignersFile: string): Promise<SignatureCheck> {
+    return this.verify('verify-commit', commit, allowedSignersFile);
+  }
+
+  verifyTag(name: string, allowedSignersFile: string): Promise<SignatureCheck> {
+    return this.verify('verify-tag', `${NAMESPACE}${name}`, allowedSignersFile);
+  }
+
+  private async verify(
+    command: 'verify-tag' | 'verify-commit',
+    object: string,
+    allowedSignersFile: string,
+  ): Promise<SignatureCheck> {
     let stderr = '';
     const git = this.git({
       'gpg.format': 'ssh',
@@ -198,13 +242,20 @@ export class GitReleaseSource implements ReleaseSource {
         stderr += chunk.toString();
       });
     });
+    let failure = '';
     try {
-      await git.raw(['verify-tag', `${NAMESPACE}${name}`]);
+      await git.raw([command, object]);
     } catch (err) {
-      return { ok: false, reason: describeSignatureFailure((err as Error).message) };
+      failure = (err as Error).message;
     }
-    // git reports a good signature on stderr: Good "git" signature for PRINCIPAL with ...
-    return { ok: true, signer: /signature for (\S+)/.exec(stderr)?.[1] ?? 'unknown' };
+    // Only git's own verdict counts: Good "git" signature for PRINCIPAL with ... on stderr.
+    // (verify-commit on an unsigned commit exits 1 silently, which simple-git does not raise.)
+    const good = /Good "git" signature for (\S+)/.exec(stderr);
+    if (!failure && good) return { ok: true, signer: good[1] as string };
+    return {
+      ok: false,
+      reason: describeSignatureFailure(failure || stderr || 'no signature found'),
+    };
   }
 
   async archive(commit: string, dest: string): Promise<void> {
@@ -220,7 +271,7 @@ export class GitReleaseSource implements ReleaseSource {
 }
 
 function describeSignatureFailure(text: string): string {
-  if (/no signature found/i.test(text)) return 'the tag is not signed';
+  if (/no signature found/i.test(text)) return 'not signed';
   if (/non-tag object|cannot verify a non-tag/i.test(text)) return 'lightweight tag: not signed';
   if (/No principal matched|not allowed|allowedSignersFile/i.test(text)) {
     return 'signed by a key that is not in the allowed signers file';

@@ -19,6 +19,15 @@ export interface ReleaseSource {
   fetchTag(name: string): Promise<RemoteTag>;
   /** Checks a fetched tag's signature against the allowed signers. */
   verifyTag(name: string, allowedSignersFile: string): Promise<SignatureCheck>;
+  /**
+   * The rollout policy as last fetched: the tip commit of the repository's `ota-policy`
+   * branch and its ota-policy.json; undefined when the branch does not exist. listTags with
+   * prefixes fetches the branch in the same request; `fetchPolicy` fetches only it.
+   */
+  policy(): Promise<{ readonly commit: string; readonly text: string | undefined } | undefined>;
+  fetchPolicy(): Promise<void>;
+  /** Checks the signature of the policy commit against the allowed signers. */
+  verifyPolicy(commit: string, allowedSignersFile: string): Promise<SignatureCheck>;
   /** Writes the commit's tree as a tar file at `dest`, atomically (temp file + rename). */
   archive(commit: string, dest: string): Promise<void>;
 }

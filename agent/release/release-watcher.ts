@@ -2,6 +2,14 @@ import { ReleaseSourceError, type SourceFailure } from '../errors.js';
 import type { AgentLogger } from '../log.js';
 import { pollPrefixes } from './poll-prefixes.js';
 import type { ReleaseSource, RemoteTag } from './release-source.js';
+import {
+  admits,
+  EMPTY_POLICY,
+  heldAt,
+  PolicyError,
+  parsePolicy,
+  type RolloutPolicy,
+} from './rollout-policy.js';
 import { type Candidate, type Exclusion, selectTarget } from './select.js';
 import type { TagLedger } from './tag-ledger.js';
 import { compareVersions, parseVersion, type Version } from './version.js';
@@ -15,6 +23,8 @@ export interface WatcherOptions {
   /** How often a poll lists every tag instead of only the prefixes above the current one. */
   readonly sweepIntervalMs: number;
   readonly now: () => number;
+  /** This device, for the rollout policy's percentages, groups and holds. */
+  readonly device: { readonly id: string; readonly groups: readonly string[] };
 }
 
 export interface ReleaseTarget {
@@ -32,6 +42,8 @@ export interface PollResult {
   readonly target: ReleaseTarget | undefined;
   readonly excluded: readonly Exclusion[];
   readonly error: { readonly kind: SourceFailure; readonly message: string } | undefined;
+  /** The rollout policy in force (its commit), if the repository has one. */
+  readonly policy?: string | undefined;
 }
 
 const shown = (name: string) => (name.length > 80 ? `${name.slice(0, 80)}...` : name);
@@ -40,6 +52,10 @@ const shown = (name: string) => (name.length > 80 ? `${name.slice(0, 80)}...` : 
 export class ReleaseWatcher {
   private lastSweep = Number.NEGATIVE_INFINITY;
   private lastTarget: Candidate | undefined;
+  private policy: RolloutPolicy = EMPTY_POLICY;
+  /** The commit of the policy in force, and the last policy commit looked at. */
+  private policyCommit: string | undefined;
+  private policySeen: string | undefined | null = null;
   /** tag@commit pairs whose signature verified, with the signer, so each is checked once. */
   private readonly verified = new Map<string, string>();
   /** Tag names already reported as not-a-version, so each gets one log line, not one per poll. */
@@ -66,7 +82,7 @@ export class ReleaseWatcher {
     const base =
       known && (!running || compareVersions(known.version, running) > 0) ? known.version : running;
     const sweep = base === undefined || at - this.lastSweep >= this.options.sweepIntervalMs;
-    const mode = sweep ? 'sweep' : 'prefixes';
+    let mode: PollResult['mode'] = sweep ? 'sweep' : 'prefixes';
     let tags: RemoteTag[];
     try {
       tags = await this.source.listTags(sweep || !base ? 'all' : pollPrefixes(base));
@@ -76,7 +92,23 @@ export class ReleaseWatcher {
       return { at, mode, tagsReceived: 0, target: undefined, excluded: [], error: err };
     }
     if (sweep) this.lastSweep = at;
+    // A changed policy can move devices down (withdrawal, hold): that needs the lower tags too.
+    if ((await this.refreshPolicy(sweep)) && !sweep) {
+      try {
+        tags = await this.source.listTags('all');
+        this.lastSweep = at;
+        mode = 'sweep';
+      } catch (err) {
+        if (!(err instanceof ReleaseSourceError)) throw err;
+        this.log.error({ kind: err.kind, err }, 'release poll failed');
+      }
+    }
 
+    const policy = this.policy;
+    const device = this.options.device;
+    const admit = (version: string) => admits(policy, device, version);
+    const hold = heldAt(policy, device.groups);
+    const runningAllowed = !current || admit(current.text).allowed;
     const candidates = this.candidates(tags);
     if (!sweep && known && base === known.version) candidates.push(known);
     for (;;) {
@@ -89,6 +121,8 @@ export class ReleaseWatcher {
         channel: this.options.channel,
         failed,
         refused,
+        admit,
+        hold,
       });
       this.lastTarget = target;
       const done = (found: ReleaseTarget | undefined, error?: PollResult['error']): PollResult => ({
@@ -98,9 +132,13 @@ export class ReleaseWatcher {
         target: found,
         excluded,
         error,
+        policy: this.policyCommit,
       });
-      if (!target || (current && compareVersions(target.version, current) <= 0))
-        return done(undefined);
+      // Down only when the policy says so: the running version was withdrawn, or is no longer
+      // allowed here, or a group hold names another version.
+      const down = hold !== undefined || !runningAllowed;
+      if (!target || (current && target.version.text === current.text)) return done(undefined);
+      if (current && !down && compareVersions(target.version, current) < 0) return done(undefined);
       const checked = await this.checkSignature(target);
       if (checked.ok) {
         return done({
@@ -112,6 +150,66 @@ export class ReleaseWatcher {
       }
       if (checked.error) return done(undefined, checked.error);
     }
+  }
+
+  /**
+   * Reads the policy when its commit changed. One that is unsigned (when signing is required)
+   * or does not parse is refused with one log line, and the last good policy stays in force.
+   * Returns whether the policy in force changed.
+   */
+  private async refreshPolicy(sweep: boolean): Promise<boolean> {
+    if (sweep) {
+      try {
+        await this.source.fetchPolicy();
+      } catch (err) {
+        if (!(err instanceof ReleaseSourceError)) throw err;
+        this.log.warn(
+          { kind: err.kind },
+          'could not fetch the rollout policy; keeping the last one',
+        );
+        return false;
+      }
+    }
+    const found = await this.source.policy();
+    const commit = found?.commit;
+    if (commit === this.policySeen) return false;
+    this.policySeen = commit;
+    if (!found) {
+      const had = this.policyCommit !== undefined;
+      if (had)
+        this.log.info(
+          'rollout policy removed (no ota-policy branch): every release goes to every device',
+        );
+      this.policy = EMPTY_POLICY;
+      this.policyCommit = undefined;
+      return had;
+    }
+    if (this.options.requireSigned) {
+      const check = await this.source.verifyPolicy(
+        found.commit,
+        this.options.allowedSignersFile ?? '',
+      );
+      if (!check.ok) {
+        this.log.error(
+          { commit, reason: check.reason },
+          'policy refused: signature required; keeping the last good one',
+        );
+        return false;
+      }
+    }
+    try {
+      this.policy = parsePolicy(found.text ?? '{}');
+    } catch (err) {
+      if (!(err instanceof PolicyError)) throw err;
+      this.log.error(
+        { commit, reason: err.message },
+        'policy ignored: it does not parse; keeping the last good one',
+      );
+      return false;
+    }
+    this.policyCommit = commit;
+    this.log.info({ commit }, 'rollout policy updated');
+    return true;
   }
 
   /**

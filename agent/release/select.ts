@@ -14,6 +14,10 @@ export interface DeviceContext {
   readonly failed: ReadonlySet<string>;
   /** Versions refused for another reason (bad signature, moved tag), with the reason. */
   readonly refused: ReadonlyMap<string, string>;
+  /** The rollout policy's verdict for a version (percentage, groups, withdrawal). */
+  readonly admit?: (version: string) => { allowed: true } | { allowed: false; reason: string };
+  /** A group hold: this exact version, whatever is newer. */
+  readonly hold?: string | undefined;
 }
 
 export type Exclusion = { readonly version: string; readonly reason: string };
@@ -42,8 +46,13 @@ export function selectTarget(candidates: readonly Candidate[], device: DeviceCon
       excluded.push({ version: text, reason: 'failed on this device before' });
     } else if (device.refused.has(text)) {
       excluded.push({ version: text, reason: device.refused.get(text) ?? 'refused' });
+    } else if (device.hold !== undefined) {
+      if (text === device.hold) return { target: candidate, excluded };
+      excluded.push({ version: text, reason: `this device's group is held at ${device.hold}` });
     } else {
-      return { target: candidate, excluded };
+      const verdict = device.admit?.(text) ?? { allowed: true };
+      if (verdict.allowed) return { target: candidate, excluded };
+      excluded.push({ version: text, reason: verdict.reason });
     }
   }
   return { target: undefined, excluded };

@@ -96,6 +96,34 @@ export class TestRepo {
     await this.git('push', '--quiet', this.bare, 'main');
   }
 
+  /** Commits ota-policy.json on the `ota-policy` branch (optionally SSH-signed) and pushes it. */
+  async setPolicy(text: string, opts: { signingKey?: string } = {}): Promise<string> {
+    const branches = await this.git('branch', '--list', 'ota-policy');
+    if (branches) await this.git('checkout', '--quiet', 'ota-policy');
+    else {
+      await this.git('checkout', '--quiet', '--orphan', 'ota-policy');
+      await this.git('rm', '-rf', '--quiet', '.');
+    }
+    writeFileSync(join(this.work, 'ota-policy.json'), text);
+    await this.git('add', 'ota-policy.json');
+    const sign = opts.signingKey
+      ? ['-c', 'gpg.format=ssh', '-c', `user.signingkey=${opts.signingKey}`]
+      : [];
+    await this.git(
+      ...sign,
+      'commit',
+      '--quiet',
+      '--allow-empty',
+      ...(opts.signingKey ? ['-S'] : []),
+      '-m',
+      'policy',
+    );
+    const commit = await this.git('rev-parse', 'HEAD');
+    await this.git('push', '--quiet', '--force', this.bare, 'ota-policy');
+    await this.git('checkout', '--quiet', 'main');
+    return commit;
+  }
+
   async push(): Promise<void> {
     await this.git('push', '--quiet', this.bare, 'main');
   }

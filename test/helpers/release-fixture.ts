@@ -40,6 +40,7 @@ export function makeWatcher(setup: SourceSetup, options: Partial<WatcherOptions>
       acceptMovedTags: false,
       sweepIntervalMs: 3_600_000,
       now: Date.now,
+      device: { id: 'pi-test', groups: [] },
       ...options,
     },
     log,

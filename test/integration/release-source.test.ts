@@ -152,7 +152,7 @@ describe('release source against a real git smart-HTTP server with a token', () 
         tag: 'v1.2.0',
         reason: expect.stringMatching(/not in the allowed signers|does not verify/),
       }),
-      expect.objectContaining({ tag: 'v1.1.0', reason: 'the tag is not signed' }),
+      expect.objectContaining({ tag: 'v1.1.0', reason: 'not signed' }),
     ]);
 
     await repo.commit('1.3.0');

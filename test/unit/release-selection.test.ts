@@ -129,14 +129,14 @@ describe('selectTarget', () => {
     const result = selectTarget(all, {
       ...device,
       failed: new Set(['1.1.0']),
-      refused: new Map([['1.0.0', 'the tag is not signed']]),
+      refused: new Map([['1.0.0', 'not signed']]),
     });
     expect(result.target?.version.text).toBe('0.9.0');
     expect(result.excluded).toContainEqual({
       version: '1.1.0',
       reason: 'failed on this device before',
     });
-    expect(result.excluded).toContainEqual({ version: '1.0.0', reason: 'the tag is not signed' });
+    expect(result.excluded).toContainEqual({ version: '1.0.0', reason: 'not signed' });
   });
 
   it('returns no target when nothing is eligible', () => {
