@@ -1,6 +1,6 @@
 import { execFile } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import { cpSync, readFileSync, writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -97,17 +97,7 @@ describe('compose.yaml end to end: tag a release, watch it roll out', () => {
     await server.start();
     repo = await TestRepo.create(dir, join(dir, 'srv'), 'weather');
     // A copy of this repository's app, as a user's app repository would hold it.
-    for (const f of [
-      'package.json',
-      'package-lock.json',
-      'tsconfig.json',
-      'tsconfig.app.json',
-      'Dockerfile.app',
-      '.dockerignore',
-      'app',
-    ]) {
-      cpSync(join(REPO_ROOT, f), join(repo.work, f), { recursive: true });
-    }
+    repo.copyApp(REPO_ROOT);
     await release('v1.0.0');
 
     const env = {

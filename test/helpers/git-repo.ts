@@ -1,9 +1,20 @@
 import { execFile } from 'node:child_process';
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 
 const run = promisify(execFile);
+
+/** What a user's app repository holds for Dockerfile.app to build the weather app. */
+const APP_FILES = [
+  'package.json',
+  'package-lock.json',
+  'tsconfig.json',
+  'tsconfig.app.json',
+  'Dockerfile.app',
+  '.dockerignore',
+  'app',
+];
 
 const GIT_ENV = {
   GIT_AUTHOR_NAME: 'Release Bot',
@@ -122,6 +133,13 @@ export class TestRepo {
     await this.git('push', '--quiet', '--force', this.bare, 'ota-policy');
     await this.git('checkout', '--quiet', 'main');
     return commit;
+  }
+
+  /** Copies this project's weather app (what Dockerfile.app builds) into the working tree. */
+  copyApp(projectRoot: string): void {
+    for (const f of APP_FILES) {
+      cpSync(join(projectRoot, f), join(this.work, f), { recursive: true });
+    }
   }
 
   async push(): Promise<void> {
