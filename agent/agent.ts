@@ -5,7 +5,8 @@ import type { AgentLogger } from './log.js';
 import type { PollLoop } from './release/poll-loop.js';
 import type { PollResult } from './release/release-watcher.js';
 import { parseVersion, type Version } from './release/version.js';
-import type { AgentState, Deployment } from './state/agent-state.js';
+import type { CentralReporter, FleetReport } from './report/central-reporter.js';
+import type { AgentState } from './state/agent-state.js';
 import type { StatusBoard } from './status.js';
 import type { Updater } from './updater.js';
 
@@ -32,7 +33,8 @@ export class Agent implements AgentControl {
     private readonly state: AgentState,
     private readonly board: StatusBoard,
     private readonly log: AgentLogger,
-    private readonly reporter?: { sync(deployments: Deployment[]): Promise<boolean> },
+    private readonly reporter?: Pick<CentralReporter, 'sync' | 'fleet'>,
+    private readonly groups: readonly string[] = [],
   ) {}
 
   /** Repairs what a previous run left, then starts polling. */
@@ -84,7 +86,11 @@ export class Agent implements AgentControl {
     this.pinned = await this.state.getSetting(PINNED);
     const running = await this.deployer.running();
     this.current = running ? parseVersion(running.version) : undefined;
-    await this.reporter?.sync(await this.state.history(50));
+    await this.reporter?.sync(await this.state.history(50), {
+      groups: this.groups,
+      channel: this.channel,
+      pinned: this.pinned,
+    });
   }
 
   async status(): Promise<StatusReport> {
@@ -116,6 +122,11 @@ export class Agent implements AgentControl {
       },
       failed: [...this.failed].map(([version, reason]) => ({ version, reason })),
     };
+  }
+
+  async fleet(): Promise<FleetReport> {
+    if (!this.reporter) throw new Error('central reporting is off on this device: no fleet view');
+    return this.reporter.fleet();
   }
 
   history(limit: number) {

@@ -155,6 +155,7 @@ async function main(): Promise<void> {
     board,
     log,
     reporter,
+    config.groups,
   );
   const control = serveControl(
     join(config.stateDir, 'agent.sock'),

@@ -1,4 +1,5 @@
 import type { ActionResult, StatusReport } from '../control/control-api.js';
+import type { FleetReport } from '../report/central-reporter.js';
 import type { Deployment } from '../state/agent-state.js';
 
 export function formatStatus(s: StatusReport): string {
@@ -30,3 +31,22 @@ export function formatHistory(rows: readonly Deployment[]): string {
 }
 
 export const formatAction = (r: ActionResult) => `${r.ok ? 'ok' : 'failed'}: ${r.message}`;
+
+export function formatFleet(f: FleetReport): string {
+  const lines = ['devices'];
+  for (const d of f.devices) {
+    lines.push(
+      `  ${d.id.padEnd(24)} ${(d.version ?? '-').padEnd(12)} ${(d.status ?? '-').padEnd(8)} ${d.lastSeen ?? '-'}  ${d.groups.join(',')}`,
+    );
+  }
+  const byVersion = new Map<string, number>();
+  for (const d of f.devices)
+    byVersion.set(d.version ?? '-', (byVersion.get(d.version ?? '-') ?? 0) + 1);
+  lines.push('by version');
+  for (const [version, n] of byVersion) lines.push(`  ${version.padEnd(12)} ${n}`);
+  lines.push('rollouts (switches: succeeded / failed / rolled back)');
+  for (const r of f.rollouts) {
+    lines.push(`  ${r.version.padEnd(12)} ${r.succeeded} / ${r.failed} / ${r.rolledBack}`);
+  }
+  return lines.join('\n');
+}

@@ -2,8 +2,9 @@
 import { request } from 'node:http';
 import { join } from 'node:path';
 import type { ActionResult, StatusReport } from '../control/control-api.js';
+import type { FleetReport } from '../report/central-reporter.js';
 import type { Deployment } from '../state/agent-state.js';
-import { formatAction, formatHistory, formatStatus } from './format.js';
+import { formatAction, formatFleet, formatHistory, formatStatus } from './format.js';
 
 const USAGE = `usage: ota <command> [--json]
   status              device, running and previous version, activity, last poll, failed versions
@@ -12,7 +13,9 @@ const USAGE = `usage: ota <command> [--json]
   rollback [VERSION]  back to the previous version, or to a kept VERSION
   pin VERSION         stay on VERSION (switching to it if it is kept); ignore new releases
   unpin               follow releases again
-  retry VERSION       clear VERSION's failed mark so it may be deployed again`;
+  retry VERSION       clear VERSION's failed mark so it may be deployed again
+  fleet               all devices by version and group, and each rollout's outcomes
+                      (read from the central database)`;
 
 function call(method: 'GET' | 'POST', path: string, payload?: unknown): Promise<unknown> {
   const socketPath = join(process.env.OTA_STATE_DIR ?? '/var/lib/ota', 'agent.sock');
@@ -50,6 +53,9 @@ async function main(argv: string[]): Promise<number> {
   switch (command) {
     case 'status':
       print(await call('GET', '/status'), (s: StatusReport) => formatStatus(s));
+      return 0;
+    case 'fleet':
+      print(await call('GET', '/fleet'), (f: FleetReport) => formatFleet(f));
       return 0;
     case 'history':
       print(await call('GET', `/history?limit=${Number(arg ?? 20) || 20}`), (h: Deployment[]) =>

@@ -1,3 +1,4 @@
+import type { FleetReport } from '../report/central-reporter.js';
 import type { Deployment } from '../state/agent-state.js';
 
 export interface StatusReport {
@@ -48,4 +49,6 @@ export interface AgentControl {
   pin(version: string): Promise<ActionResult>;
   unpin(): Promise<ActionResult>;
   retry(version: string): Promise<ActionResult>;
+  /** Read from the central database: every device's version and groups, rollout outcomes. */
+  fleet(): Promise<FleetReport>;
 }

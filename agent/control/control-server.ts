@@ -25,6 +25,9 @@ export function serveControl(socketPath: string, control: AgentControl, log: Age
         case 'GET /history':
           result = await control.history(Number(url.searchParams.get('limit') ?? 20));
           break;
+        case 'GET /fleet':
+          result = await control.fleet();
+          break;
         case 'POST /check':
           result = await control.check();
           break;

@@ -26,10 +26,51 @@ const createDeployments: Knex.Migration = {
   },
 };
 
+const createDevices: Knex.Migration = {
+  async up(knex) {
+    await knex.schema.createTable('ota_devices', (t) => {
+      t.string('device_id', 64).primary();
+      t.string('groups', 500).notNullable();
+      t.string('channel', 32).notNullable();
+      t.string('pinned', 64).nullable();
+      t.timestamp('agent_seen', { useTz: true }).notNullable();
+    });
+  },
+  async down() {
+    throw new Error('migrations are forward-only');
+  },
+};
+
 export const reporterMigrations = {
   tableName: 'ota_migrations',
-  migrationSource: migrationsInCode({ '20261123150000_ota_deployments': createDeployments }),
+  migrationSource: migrationsInCode({
+    '20261123150000_ota_deployments': createDeployments,
+    '20261123170000_ota_devices': createDevices,
+  }),
 };
+
+export interface DeviceInfo {
+  readonly groups: readonly string[];
+  readonly channel: string;
+  readonly pinned: string | undefined;
+}
+
+export interface FleetReport {
+  readonly devices: readonly {
+    readonly id: string;
+    readonly version: string | null;
+    readonly groups: readonly string[];
+    readonly status: string | null;
+    readonly lastSeen: string | null;
+  }[];
+  /** Per version: how many devices switched to it, failed it, or rolled it back. */
+  readonly rollouts: readonly {
+    readonly version: string;
+    readonly succeeded: number;
+    readonly failed: number;
+    readonly rolledBack: number;
+  }[];
+}
 
 /**
  * Copies this device's deployment history into the central database. Best effort: the
@@ -47,7 +88,7 @@ export class CentralReporter {
     private readonly ready: () => boolean = () => true,
   ) {}
 
-  async sync(deployments: readonly Deployment[]): Promise<boolean> {
+  async sync(deployments: readonly Deployment[], device?: DeviceInfo): Promise<boolean> {
     if (!this.ready()) return false;
     try {
       if (!this.migrated) {
@@ -69,11 +110,58 @@ export class CentralReporter {
         const updated = await this.db('ota_deployments').where(key).update(row);
         if (updated === 0) await this.db('ota_deployments').insert({ ...key, ...row });
       }
+      if (device) {
+        const row = {
+          groups: device.groups.join(','),
+          channel: device.channel,
+          pinned: device.pinned ?? null,
+          agent_seen: new Date(),
+        };
+        const where = { device_id: this.deviceId };
+        const updated = await this.db('ota_devices').where(where).update(row);
+        if (updated === 0) await this.db('ota_devices').insert({ ...where, ...row });
+      }
       return true;
     } catch (err) {
       this.log.warn({ err }, 'could not report deployments to the central database; will retry');
       return false;
     }
+  }
+
+  /** Devices by version and group, and each version's rollout outcomes, fleet-wide. */
+  async fleet(): Promise<FleetReport> {
+    await this.db.migrate.latest(reporterMigrations);
+    const hasDevices = await this.db.schema.hasTable('devices');
+    const devices = hasDevices
+      ? await this.db('devices as d')
+          .leftJoin('ota_devices as o', 'o.device_id', 'd.id')
+          .select('d.id', 'd.app_version', 'd.status', 'd.last_seen', 'o.groups')
+          .orderBy('d.id')
+      : [];
+    const outcomes: { to_version: string; outcome: string | null; n: number | string }[] =
+      await this.db('ota_deployments')
+        .where('kind', 'switch')
+        .select('to_version', 'outcome')
+        .count({ n: '*' })
+        .groupBy('to_version', 'outcome');
+    const rollouts = new Map<string, { succeeded: number; failed: number; rolledBack: number }>();
+    for (const o of outcomes) {
+      const r = rollouts.get(o.to_version) ?? { succeeded: 0, failed: 0, rolledBack: 0 };
+      if (o.outcome === 'succeeded') r.succeeded += Number(o.n);
+      if (o.outcome === 'failed') r.failed += Number(o.n);
+      if (o.outcome === 'rolled-back') r.rolledBack += Number(o.n);
+      rollouts.set(o.to_version, r);
+    }
+    return {
+      devices: devices.map((d) => ({
+        id: String(d.id),
+        version: d.app_version ?? null,
+        groups: d.groups ? String(d.groups).split(',').filter(Boolean) : [],
+        status: d.status ?? null,
+        lastSeen: d.last_seen == null ? null : new Date(d.last_seen).toISOString(),
+      })),
+      rollouts: [...rollouts].map(([version, r]) => ({ version, ...r })),
+    };
   }
 
   async close(): Promise<void> {

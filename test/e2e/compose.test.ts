@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { StatusReport } from '../../agent/control/control-api.js';
+import type { FleetReport } from '../../agent/report/central-reporter.js';
 import type { Deployment } from '../../agent/state/agent-state.js';
 import { docker, REPO_ROOT } from '../helpers/docker-cli.js';
 import { GitHttpServer } from '../helpers/git-http-server.js';
@@ -269,6 +270,21 @@ describe('compose.yaml end to end: tag a release, watch it roll out', () => {
       ]),
     );
     expect(rows.every((d) => d.outcome !== null)).toBe(true);
+  });
+
+  it('the central database shows the device, its version and each rollout', async () => {
+    const me = (await status()).deviceId;
+    const fleet = await until('the fleet view', 60_000, async () => {
+      const f = JSON.parse(await ota('fleet', '--json')) as FleetReport;
+      return f.devices.find((d) => d.id === me)?.version === '1.5.0' ? f : undefined;
+    });
+    expect(fleet.rollouts).toEqual(
+      expect.arrayContaining([
+        expect.objectContaining({ version: '1.2.0', failed: 1 }),
+        expect.objectContaining({ version: '1.3.0', rolledBack: 1 }),
+        expect.objectContaining({ version: '1.1.0', succeeded: 1 }),
+      ]),
+    );
   });
 
   it('`docker compose down` stops the agent and leaves the app running', async () => {

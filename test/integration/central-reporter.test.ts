@@ -4,6 +4,7 @@ import { afterAll, beforeAll, describe, expect, it, onTestFinished } from 'vites
 import { CentralReporter } from '../../agent/report/central-reporter.js';
 import type { Deployment } from '../../agent/state/agent-state.js';
 import { loadAppConfig } from '../../app/config.js';
+import { CentralStore } from '../../app/store/central-store.js';
 import { knexConfig } from '../../app/store/knex-config.js';
 import { captureLog } from '../helpers/capture-log.js';
 import { TestPostgres } from '../helpers/postgres.js';
@@ -36,6 +37,32 @@ async function exercise(env: Record<string, string>) {
   const other = new CentralReporter(knex(knexConfig(db)), 'pi-xyz', log);
   onTestFinished(() => other.close());
   expect(await other.sync([deployment(1, '2.0.0', 'succeeded')])).toBe(true);
+
+  // The app's own tables next to the agent's: one device row per device, as the app writes it.
+  const app = new CentralStore(knex(knexConfig(db)));
+  onTestFinished(() => app.close());
+  await app.migrate();
+  await app.touchDevice(
+    { id: 'pi-abc', hostname: 'h1', appVersion: '1.0.0', status: 'online' },
+    new Date(),
+  );
+  await app.touchDevice(
+    { id: 'pi-xyz', hostname: 'h2', appVersion: '2.0.0', status: 'online' },
+    new Date(),
+  );
+  await reporter.sync([], { groups: ['site-a', 'pi4'], channel: 'stable', pinned: undefined });
+  const fleet = await reporter.fleet();
+  expect(fleet.devices.map((d) => [d.id, d.version, d.groups])).toEqual([
+    ['pi-abc', '1.0.0', ['site-a', 'pi4']],
+    ['pi-xyz', '2.0.0', []],
+  ]);
+  expect(fleet.rollouts).toEqual(
+    expect.arrayContaining([
+      { version: '1.0.0', succeeded: 1, failed: 0, rolledBack: 0 },
+      { version: '1.1.0', succeeded: 0, failed: 1, rolledBack: 0 },
+      { version: '2.0.0', succeeded: 1, failed: 0, rolledBack: 0 },
+    ]),
+  );
 
   const reader = knex(knexConfig(db));
   onTestFinished(() => reader.destroy());
