@@ -75,7 +75,10 @@ describe('compose.yaml end to end: tag a release, watch it roll out', () => {
     return out.split('\n').filter(Boolean);
   };
 
-  /** A release: a commit of the app with `change` applied, tagged and pushed. */
+  /**
+   * A release: a commit of the app with `change` applied, tagged and pushed. A broken release's
+   * change is reverted on the branch right after its tag, so later releases are sound again.
+   */
   async function release(
     tag: string,
     change?: (files: {
@@ -91,6 +94,7 @@ describe('compose.yaml end to end: tag a release, watch it roll out', () => {
     change?.(files);
     await repo.commit(`release ${tag}`);
     await repo.tag(tag);
+    if (change) await repo.git('revert', '--no-edit', 'HEAD');
   }
 
   beforeAll(async () => {
