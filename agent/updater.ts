@@ -33,7 +33,10 @@ export class Updater {
     const { version } = target;
     this.log.info({ version, tag: target.tag, commit: target.commit }, 'detected');
     try {
-      const image = (await this.images.find(version)) ?? (await this.obtain(target));
+      // A local image is used only if it was made from this tag's commit (a moved tag, or an
+      // image left from another repository, must not pass for this release).
+      const local = await this.images.find(version);
+      const image = local?.commit === target.commit ? local : await this.obtain(target);
       this.status.set('deploying', version);
       const outcome = await this.deployer.switchTo({
         version,

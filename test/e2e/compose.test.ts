@@ -58,7 +58,8 @@ describe('compose.yaml end to end: tag a release, watch it roll out', () => {
       await sleep(1_000);
     }
   }
-  const runningIs = (version: string, timeoutMs = 300_000) =>
+  // A build on this machine takes 40 s to 3 min (npm ci in the image); be generous.
+  const runningIs = (version: string, timeoutMs = 900_000) =>
     until(`${version} running and healthy`, timeoutMs, async () => {
       const s = await status();
       return s.running?.version === version && s.running.health === 'healthy' ? s : undefined;
@@ -153,11 +154,14 @@ describe('compose.yaml end to end: tag a release, watch it roll out', () => {
     }
     await docker(['network', 'rm', NETWORK]).catch(() => undefined);
     await docker(['volume', 'rm', '-f', VOLUME, `ota-e2e-state-${id}`]).catch(() => undefined);
+    for (const version of ['1.0.0', '1.1.0', '1.2.0', '1.3.0', '1.4.0', '1.5.0']) {
+      await docker(['rmi', `edge-ota/app:${version}`]).catch(() => undefined);
+    }
     await server?.stop();
   });
 
   it('deploys the first tagged version on `up -d`', async () => {
-    const s = await runningIs('1.0.0', 600_000);
+    const s = await runningIs('1.0.0', 900_000);
     expect(s.deviceId).toMatch(/^e2e-[a-z2-9]{8}$/);
   });
 
@@ -190,7 +194,7 @@ describe('compose.yaml end to end: tag a release, watch it roll out', () => {
       expect(broken).not.toBe(text);
       f.write('Dockerfile.app', broken);
     });
-    const s = await until('1.2.0 recorded as failed', 300_000, async () => {
+    const s = await until('1.2.0 recorded as failed', 900_000, async () => {
       const now = await status();
       return now.failed.some((x) => x.version === '1.2.0') && now.activity.state === 'idle'
         ? now
@@ -244,7 +248,7 @@ describe('compose.yaml end to end: tag a release, watch it roll out', () => {
 
   it('recovers from SIGKILL of the agent mid-update with exactly one healthy app', async () => {
     await release('v1.5.0');
-    await until('the agent deploying 1.5.0', 300_000, async () => {
+    await until('the agent deploying 1.5.0', 900_000, async () => {
       const s = await status();
       return s.activity.state === 'deploying' && s.activity.version === '1.5.0' ? true : undefined;
     });
