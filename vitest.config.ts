@@ -13,7 +13,7 @@ export default defineConfig({
         test: {
           name: 'e2e',
           include: ['test/e2e/**/*.test.ts'],
-          testTimeout: 900_000,
+          testTimeout: 1_200_000,
           hookTimeout: 1_200_000,
           fileParallelism: false,
           // Later tests build on the state earlier ones left: stop at the first failure.
