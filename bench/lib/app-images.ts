@@ -20,6 +20,8 @@ export interface AppImages {
   readonly commit: string;
   /** The build context as the agent gets it: a tar of the commit's tracked files. */
   readonly contextTar: string;
+  /** The same files unpacked, for the docker CLI. */
+  readonly tree: string;
   release(version: string): ReleaseToInstall;
 }
 
@@ -36,6 +38,9 @@ export async function appImages(
   const commit = (await run('git', ['rev-parse', 'HEAD'], { cwd: REPO_ROOT })).stdout.trim();
   const contextTar = join(dir, 'context.tar');
   await run('git', ['archive', '--format=tar', '-o', contextTar, commit], { cwd: REPO_ROOT });
+  const tree = join(dir, 'tree');
+  mkdirSync(tree);
+  await run('tar', ['-xf', contextTar, '-C', tree]);
   const store = new DockerImageStore(
     new Docker(),
     {
@@ -51,7 +56,7 @@ export async function appImages(
     log,
   );
   const release = (version: string) => ({ version, tag: `v${version}`, commit, source: SOURCE });
-  return { store, commit, contextTar, release };
+  return { store, commit, contextTar, tree, release };
 }
 
 /** What a pull fetched: layers downloaded vs already present, and bytes downloaded. */
@@ -76,10 +81,7 @@ export function pullCounter() {
  * `docker build --no-cache` of the same tree. Its image and every intermediate image it made
  * are removed afterwards (never a tagged one: the first step's image is the base).
  */
-export async function buildNoCache(images: AppImages, dir: string, version: string, tag: string) {
-  const tree = join(dir, 'no-cache-tree');
-  mkdirSync(tree, { recursive: true });
-  await run('tar', ['-xf', images.contextTar, '-C', tree]);
+export async function buildNoCache(images: AppImages, version: string, tag: string) {
   let output = '';
   const start = performance.now();
   try {
@@ -97,7 +99,7 @@ export async function buildNoCache(images: AppImages, dir: string, version: stri
       `SOURCE=${SOURCE}`,
       '-t',
       tag,
-      tree,
+      images.tree,
     ]);
     return performance.now() - start;
   } catch (err) {
@@ -111,26 +113,27 @@ export async function buildNoCache(images: AppImages, dir: string, version: stri
 }
 
 /**
- * Removes the untagged leaf images a build left behind that did not exist when the bench
- * started and whose command matches `step` (the engine then drops their untagged parents).
- * Never forced: an image another build now uses, or that has children, stays.
+ * The build stage's last image, the engine's cache of `npm ci` and `tsc` that the store's builds
+ * made or reused: a fully cached `--target build` build prints its id.
  */
-export async function removeNewBuildLeftovers(before: ReadonlySet<string>, step: string) {
-  const now = (await docker(['images', '-a', '-q', '--no-trunc'])).split('\n').filter(Boolean);
-  for (const id of new Set(now)) {
-    if (before.has(id)) continue;
-    const cmd = await docker(['image', 'inspect', '-f', '{{json .ContainerConfig.Cmd}}', id]).catch(
-      () => '',
-    );
-    if (cmd.includes(step)) await removeUntagged(id);
-  }
+export async function buildStageImage(images: AppImages): Promise<string> {
+  const args = ['build', '-q', '--target', 'build', '-f', 'Dockerfile.app', ...baseImageArgs()];
+  return docker([...args, images.tree]);
 }
 
 export async function imageIds(): Promise<Set<string>> {
   return new Set((await docker(['images', '-a', '-q', '--no-trunc'])).split('\n').filter(Boolean));
 }
 
-async function removeUntagged(id: string): Promise<void> {
+/**
+ * Removes an image only if nothing tags it; never forced, so one in use or with children stays.
+ * True if it was removed.
+ */
+export async function removeUntagged(id: string): Promise<boolean> {
   const tags = await docker(['image', 'inspect', '-f', '{{len .RepoTags}}', id]).catch(() => '');
-  if (tags === '0') await docker(['rmi', id]).catch(() => undefined);
+  if (tags !== '0') return false;
+  return docker(['rmi', id]).then(
+    () => true,
+    () => false,
+  );
 }

@@ -46,7 +46,10 @@ export function printTable(rows: readonly (readonly [string, string, string])[])
   const head = ['part', 'measurement', 'value'] as const;
   const widths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]?.length ?? 0)));
   const line = (c: readonly string[]) =>
-    c.map((s, i) => s.padEnd(widths[i] ?? 0)).join('  ').trimEnd();
+    c
+      .map((s, i) => s.padEnd(widths[i] ?? 0))
+      .join('  ')
+      .trimEnd();
   const rule = '-'.repeat(widths.reduce((a, b) => a + b + 2, -2));
   console.log(line(head));
   rows.forEach((r, i) => {
