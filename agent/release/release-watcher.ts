@@ -10,7 +10,7 @@ import {
   parsePolicy,
   type RolloutPolicy,
 } from './rollout-policy.js';
-import { type Candidate, type Exclusion, selectTarget } from './select.js';
+import { type Candidate, type Exclusion, onChannel, selectTarget } from './select.js';
 import type { TagLedger } from './tag-ledger.js';
 import { compareVersions, parseVersion, type Version } from './version.js';
 
@@ -51,7 +51,6 @@ const shown = (name: string) => (name.length > 80 ? `${name.slice(0, 80)}...` : 
 /** Decides, at each poll, which released version this device should run. */
 export class ReleaseWatcher {
   private lastSweep = Number.NEGATIVE_INFINITY;
-  private lastTarget: Candidate | undefined;
   private policy: RolloutPolicy = EMPTY_POLICY;
   /** The commit of the policy in force, and the last policy commit looked at. */
   private policyCommit: string | undefined;
@@ -74,13 +73,13 @@ export class ReleaseWatcher {
 
   async poll(current: Version | undefined, failed: ReadonlySet<string>): Promise<PollResult> {
     const at = this.options.now();
-    // Polls look above the best version known so far: the running one, or a target found
-    // earlier and not yet deployed (and not failed since). Without either, list everything.
-    const known =
-      this.lastTarget && !failed.has(this.lastTarget.version.text) ? this.lastTarget : undefined;
+    // Polls look above the highest version of this channel known so far (seen in an earlier
+    // poll, deployed or not, failed or not): everything up to it is known already, so a poll
+    // only has to find what is new. Without any, list everything.
     const running = current && this.asTagged(current);
-    const base =
-      known && (!running || compareVersions(known.version, running) > 0) ? known.version : running;
+    const known = this.knownVersions().filter((k) => onChannel(k.version, this.options.channel));
+    let base = running;
+    for (const k of known) if (!base || compareVersions(k.version, base) > 0) base = k.version;
     const sweep = base === undefined || at - this.lastSweep >= this.options.sweepIntervalMs;
     let mode: PollResult['mode'] = sweep ? 'sweep' : 'prefixes';
     let tags: RemoteTag[];
@@ -110,7 +109,15 @@ export class ReleaseWatcher {
     const hold = heldAt(policy, device.groups);
     const runningAllowed = !current || admit(current.text).allowed;
     const candidates = this.candidates(tags);
-    if (!sweep && known && base === known.version) candidates.push(known);
+    if (!sweep) {
+      // Known versions between the running one and the base are still candidates.
+      const listed = new Set(candidates.map((c) => c.version.tag));
+      for (const k of known) {
+        if (!listed.has(k.version.tag) && (!current || compareVersions(k.version, current) > 0)) {
+          candidates.push(k);
+        }
+      }
+    }
     for (;;) {
       const refused = new Map<string, string>();
       for (const c of candidates) {
@@ -124,7 +131,6 @@ export class ReleaseWatcher {
         admit,
         hold,
       });
-      this.lastTarget = target;
       const done = (found: ReleaseTarget | undefined, error?: PollResult['error']): PollResult => ({
         at,
         mode,
@@ -210,6 +216,16 @@ export class ReleaseWatcher {
     this.policyCommit = commit;
     this.log.info({ commit }, 'rollout policy updated');
     return true;
+  }
+
+  /** Every release tag seen before, at the commit first seen (or followed, if moved tags are). */
+  private knownVersions(): Candidate[] {
+    const out: Candidate[] = [];
+    for (const [tag, entry] of this.ledger.entries()) {
+      const version = parseVersion(tag);
+      if (version) out.push({ version, commit: entry.commit });
+    }
+    return out;
   }
 
   /**

@@ -11,18 +11,22 @@ interface Entry {
  * volume. A tag that later points elsewhere has moved; the first commit is the one trusted.
  */
 export class TagLedger {
-  private entries: Record<string, Entry>;
+  private byTag: Record<string, Entry>;
 
   constructor(private readonly file: string) {
     try {
-      this.entries = JSON.parse(readFileSync(file, 'utf8')) as Record<string, Entry>;
+      this.byTag = JSON.parse(readFileSync(file, 'utf8')) as Record<string, Entry>;
     } catch {
-      this.entries = {};
+      this.byTag = {};
     }
   }
 
   get(tag: string): Entry | undefined {
-    return Object.hasOwn(this.entries, tag) ? this.entries[tag] : undefined;
+    return Object.hasOwn(this.byTag, tag) ? this.byTag[tag] : undefined;
+  }
+
+  entries(): [string, Entry][] {
+    return Object.entries(this.byTag);
   }
 
   /** Records tags seen for the first time (and, when accepted, moves); writes once. */
@@ -30,13 +34,13 @@ export class TagLedger {
     let changed = false;
     for (const { name, commit } of tags) {
       if (this.get(name)?.commit === commit) continue;
-      this.entries[name] = { commit, firstSeen: now.toISOString() };
+      this.byTag[name] = { commit, firstSeen: now.toISOString() };
       changed = true;
     }
     if (!changed) return;
     mkdirSync(dirname(this.file), { recursive: true });
     const tmp = `${this.file}.tmp`;
-    writeFileSync(tmp, JSON.stringify(this.entries));
+    writeFileSync(tmp, JSON.stringify(this.byTag));
     renameSync(tmp, this.file);
   }
 }

@@ -211,9 +211,26 @@ describe('release source against a real git smart-HTTP server with a token', () 
     await repo.commit('1.0.1');
     await repo.tag('v1.0.1');
     expect((await watcher.poll(undefined, none)).target?.version).toBe('1.0.1');
-    // Once the target failed here, the watcher no longer trusts it as a base: it sweeps.
+    // Once 1.0.1 failed here, the known 1.0.0 is the target, still without listing every tag.
     const after = await watcher.poll(undefined, new Set(['1.0.1']));
-    expect(after).toMatchObject({ mode: 'sweep', target: { version: '1.0.0' } });
+    expect(after).toMatchObject({ mode: 'prefixes', target: { version: '1.0.0' } });
+  });
+
+  it('after a rollback far below newer failed versions, still finds a brand-new release cheaply', async () => {
+    for (const tag of ['v1.0.0', 'v1.1.0', 'v1.2.0', 'v1.3.0']) {
+      await repo.commit(tag);
+      await repo.tag(tag);
+    }
+    const { watcher } = makeWatcher(setup());
+    await watcher.poll(v('1.3.0'), none); // first poll: a sweep that sees every tag
+    const failed = new Set(['1.1.0', '1.2.0', '1.3.0']);
+    expect((await watcher.poll(v('1.0.0'), failed)).target).toBeUndefined();
+    await repo.commit('1.4.0');
+    await repo.tag('v1.4.0'); // four minors above the running 1.0.0
+    server.reset();
+    const result = await watcher.poll(v('1.0.0'), failed);
+    expect(result).toMatchObject({ mode: 'prefixes', target: { version: '1.4.0' } });
+    expect((await server.traffic()).requests).toBeLessThanOrEqual(3);
   });
 
   it('retries while the server is down and recovers when it is back', async () => {
