@@ -127,8 +127,11 @@ export class GitReleaseSource implements ReleaseSource {
     const refspecs = [...prefixes.map((p) => `+refs/tags/${p}*:${NAMESPACE}${p}*`), POLICY_REFSPEC];
     // --prune drops local copies of tags deleted upstream. Exit code 1 with no output means
     // no ref matched any refspec; simple-git treats that as success, which is what it is.
+    // No --depth: with it git makes a third request even when every matched ref is unchanged
+    // (the policy branch, a known tag). New commits still come incrementally: only what is
+    // missing above the release commits already here (fetched shallowly by fetchTag).
     await this.remote('fetch', () =>
-      this.git().raw(['fetch', '--no-tags', '--prune', '--depth=1', this.options.url, ...refspecs]),
+      this.git().raw(['fetch', '--no-tags', '--prune', this.options.url, ...refspecs]),
     );
     return (await this.localTags()).filter((t) => matchesPrefixes(t.name, prefixes));
   }
@@ -196,27 +199,23 @@ export class GitReleaseSource implements ReleaseSource {
   async fetchPolicy(): Promise<void> {
     await this.ensureRepo();
     await this.remote('fetch', () =>
-      this.git().raw([
-        'fetch',
-        '--no-tags',
-        '--prune',
-        '--depth=1',
-        this.options.url,
-        POLICY_REFSPEC,
-      ]),
+      this.git().raw(['fetch', '--no-tags', '--prune', this.options.url, POLICY_REFSPEC]),
     );
   }
 
-  async policy(): Promise<{ commit: string; text: string | undefined } | undefined> {
+  async policyCommit(): Promise<string | undefined> {
     await this.ensureRepo();
     const commit = (
       await this.git().raw(['for-each-ref', '--format=%(objectname)', POLICY_REF])
     ).trim();
-    if (!commit) return undefined;
+    return commit || undefined;
+  }
+
+  async policyText(commit: string): Promise<string | undefined> {
     try {
-      return { commit, text: await this.git().raw(['show', `${commit}:${POLICY_FILE}`]) };
+      return await this.git().raw(['show', `${commit}:${POLICY_FILE}`]);
     } catch {
-      return { commit, text: undefined }; // the branch holds no policy file
+      return undefined; // the branch holds no policy file
     }
   }
 

@@ -26,8 +26,14 @@ export class PollLoop {
     private readonly log: AgentLogger,
   ) {}
 
+  /**
+   * The first poll comes after a random part of the jitter window, so a fleet that boots
+   * together (after a power cut) does not sweep the server all at once.
+   */
   start(): void {
-    this.schedule(0);
+    this.schedule(
+      Math.round(this.options.random() * this.options.jitter * this.options.intervalMs),
+    );
   }
 
   /** Polls now (e.g. `ota check`), or waits for the poll already under way. */

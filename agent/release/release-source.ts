@@ -21,10 +21,12 @@ export interface ReleaseSource {
   verifyTag(name: string, allowedSignersFile: string): Promise<SignatureCheck>;
   /**
    * The rollout policy as last fetched: the tip commit of the repository's `ota-policy`
-   * branch and its ota-policy.json; undefined when the branch does not exist. listTags with
-   * prefixes fetches the branch in the same request; `fetchPolicy` fetches only it.
+   * branch (undefined when there is none) and its ota-policy.json (undefined when the branch
+   * holds no such file). listTags with prefixes fetches the branch in the same request;
+   * `fetchPolicy` fetches only it.
    */
-  policy(): Promise<{ readonly commit: string; readonly text: string | undefined } | undefined>;
+  policyCommit(): Promise<string | undefined>;
+  policyText(commit: string): Promise<string | undefined>;
   fetchPolicy(): Promise<void>;
   /** Checks the signature of the policy commit against the allowed signers. */
   verifyPolicy(commit: string, allowedSignersFile: string): Promise<SignatureCheck>;

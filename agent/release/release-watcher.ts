@@ -176,11 +176,10 @@ export class ReleaseWatcher {
         return false;
       }
     }
-    const found = await this.source.policy();
-    const commit = found?.commit;
+    const commit = await this.source.policyCommit();
     if (commit === this.policySeen) return false;
     this.policySeen = commit;
-    if (!found) {
+    if (!commit) {
       const had = this.policyCommit !== undefined;
       if (had)
         this.log.info(
@@ -192,7 +191,7 @@ export class ReleaseWatcher {
     }
     if (this.options.requireSigned) {
       const check = await this.source.verifyPolicy(
-        found.commit,
+        commit,
         this.options.allowedSignersFile ?? '',
       );
       if (!check.ok) {
@@ -204,7 +203,7 @@ export class ReleaseWatcher {
       }
     }
     try {
-      this.policy = parsePolicy(found.text ?? '{}');
+      this.policy = parsePolicy((await this.source.policyText(commit)) ?? '{}');
     } catch (err) {
       if (!(err instanceof PolicyError)) throw err;
       this.log.error(

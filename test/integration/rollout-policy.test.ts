@@ -53,8 +53,12 @@ describe('rollout policy from the repository, against a real git server', () => 
       reason: '1.1.0 is at 25%; this device is not in yet',
     });
 
-    await repo.setPolicy(JSON.stringify({ releases: { '1.1.0': { percent: 100 } } }));
+    // With the policy branch unchanged, a poll is still two requests.
     server.reset();
+    await late.watcher.poll(v('1.0.0'), none);
+    expect((await server.traffic()).requests).toBe(2);
+
+    await repo.setPolicy(JSON.stringify({ releases: { '1.1.0': { percent: 100 } } }));
     const now = await late.watcher.poll(v('1.0.0'), none);
     expect(now.target?.version).toBe('1.1.0');
     expect((await early.watcher.poll(v('1.0.0'), none)).target?.version).toBe('1.1.0');
