@@ -190,10 +190,7 @@ export class ReleaseWatcher {
       return had;
     }
     if (this.options.requireSigned) {
-      const check = await this.source.verifyPolicy(
-        commit,
-        this.options.allowedSignersFile ?? '',
-      );
+      const check = await this.source.verifyPolicy(commit, this.options.allowedSignersFile ?? '');
       if (!check.ok) {
         this.log.error(
           { commit, reason: check.reason },
