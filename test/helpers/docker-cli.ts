@@ -1,9 +1,15 @@
 import { execFile } from 'node:child_process';
-import { join } from 'node:path';
+import { existsSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import { promisify } from 'node:util';
 
 const run = promisify(execFile);
-export const REPO_ROOT = join(import.meta.dirname, '../..');
+/** The project's top folder, from the test sources or from their build under dist/ (benches). */
+export const REPO_ROOT = ((): string => {
+  let dir = import.meta.dirname;
+  while (!existsSync(join(dir, 'compose.yaml')) && dirname(dir) !== dir) dir = dirname(dir);
+  return dir;
+})();
 
 /** The real docker CLI against the real engine; returns trimmed stdout. */
 export async function docker(args: string[], timeoutMs = 600_000): Promise<string> {

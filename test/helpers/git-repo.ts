@@ -92,6 +92,8 @@ export class TestRepo {
 
   /** Many tags at once (one push), e.g. 10,000 for the cost measurements. */
   async tagMany(names: readonly string[]): Promise<void> {
+    // The commit must be in the bare repository before refs there may point to it.
+    await this.git('push', '--quiet', this.bare, 'main');
     const head = await this.git('rev-parse', 'HEAD');
     const packed = names.map((n) => `${head} refs/tags/${n}`).join('\n');
     // Lightweight tags written straight into packed-refs: seconds instead of minutes.
