@@ -18,6 +18,7 @@ import type { ImageStore } from '../../agent/image/image-store.js';
 import { LABEL } from '../../agent/labels.js';
 import type { AgentLogger } from '../../agent/log.js';
 import { AgentState } from '../../agent/state/agent-state.js';
+import { cleanupManaged } from '../../test/helpers/deploy-fixture.js';
 
 export const DEVICE_ID = 'pi-bench';
 const OCI_TITLE = 'org.opencontainers.image.title';
@@ -131,14 +132,7 @@ export async function benchDeployer(
       if (closed) return;
       closed = true;
       for (const id of runtime.created) await runtime.remove(id).catch(() => undefined);
-      await docker
-        .getNetwork(names.network)
-        .remove()
-        .catch(() => undefined);
-      await docker
-        .getVolume(names.volume)
-        .remove()
-        .catch(() => undefined);
+      await cleanupManaged(docker, names);
       await state.close().catch(() => undefined);
       rmSync(dir, { recursive: true, force: true });
     },

@@ -82,19 +82,17 @@ export async function makeDeployer(
   return { deployer, runtime, state, events, docker };
 }
 
-/** Removes every container, network and volume carrying the agent's labels with this test's names. */
+/** Removes every app container of this instance (by its label), its network and its volume. */
 export async function cleanupManaged(docker: Docker, names: { network: string; volume: string }) {
   const containers = await docker.listContainers({
     all: true,
-    filters: { label: [`${LABEL.role}=app`] },
+    filters: { label: [`${LABEL.instance}=${names.network}`] },
   });
   for (const c of containers) {
-    if ((c.HostConfig as { NetworkMode?: string }).NetworkMode === names.network) {
-      await docker
-        .getContainer(c.Id)
-        .remove({ force: true })
-        .catch(() => undefined);
-    }
+    await docker
+      .getContainer(c.Id)
+      .remove({ force: true })
+      .catch(() => undefined);
   }
   await docker
     .getNetwork(names.network)
