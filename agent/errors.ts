@@ -28,17 +28,6 @@ export class ReleaseSourceError extends Error {
   }
 }
 
-/** A tag that must not be deployed: unsigned, signed by an unknown key, or moved. */
-export class TagRefusedError extends Error {
-  override readonly name = 'TagRefusedError';
-  constructor(
-    readonly tag: string,
-    readonly reason: string,
-  ) {
-    super(`tag ${tag} refused: ${reason}`);
-  }
-}
-
 /** `docker build` of a version failed; carries the last lines the build printed. */
 export class BuildError extends Error {
   override readonly name = 'BuildError';

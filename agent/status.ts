@@ -3,7 +3,6 @@ import type { PollResult } from './release/release-watcher.js';
 export type Activity =
   | 'starting'
   | 'idle'
-  | 'polling'
   | 'fetching'
   | 'building'
   | 'pulling'
