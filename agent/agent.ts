@@ -10,8 +10,6 @@ import type { AgentState } from './state/agent-state.js';
 import type { StatusBoard } from './status.js';
 import type { Updater } from './updater.js';
 
-const PINNED = 'pinned';
-
 /**
  * The agent as a service: reacts to poll results, serialises every change to the running app
  * (update, rollback, pin) so two never overlap, and answers `ota` commands.
@@ -22,6 +20,7 @@ export class Agent implements AgentControl {
   private current: Version | undefined;
   private queue: Promise<unknown> = Promise.resolve();
   private updating = false;
+  private reporting: Promise<unknown> | undefined;
   private loop: PollLoop | undefined;
 
   constructor(
@@ -39,11 +38,16 @@ export class Agent implements AgentControl {
 
   /** Repairs what a previous run left, then starts polling. */
   async start(makeLoop: (agent: Agent) => PollLoop): Promise<void> {
-    await this.serial(async () => {
-      const kept = await this.deployer.repair();
-      this.log.info({ version: kept }, kept ? 'running version' : 'no app deployed yet');
-    });
+    this.updater.removeStaleContexts();
     await this.refresh();
+    // Resumes a change or a watch window a kill cut short (a watch can take minutes: polls
+    // start meanwhile and queue behind it).
+    void this.serial(async () => {
+      const kept = await this.deployer.reconcile();
+      this.log.info({ version: kept }, kept ? 'running version' : 'no app deployed yet');
+    }).catch((err) =>
+      this.log.error({ err }, 'could not repair the app; will retry at the next poll'),
+    );
     this.loop = makeLoop(this);
     this.loop.start();
     this.board.set('idle');
@@ -82,15 +86,29 @@ export class Agent implements AgentControl {
   }
 
   private async refresh(): Promise<void> {
-    this.failed = await this.state.failedVersions();
-    this.pinned = await this.state.getSetting(PINNED);
-    const running = await this.deployer.running();
-    this.current = running ? parseVersion(running.version) : undefined;
-    await this.reporter?.sync(await this.state.history(50), {
-      groups: this.groups,
-      channel: this.channel,
-      pinned: this.pinned,
-    });
+    const record = await this.state.record();
+    this.failed = new Map(Object.entries(record.failed));
+    this.pinned = record.pinned ?? undefined;
+    this.current = record.running ? parseVersion(record.running.version) : undefined;
+    this.report();
+  }
+
+  /**
+   * Copies history to the central database in the background: a slow or half-open link to it
+   * must never delay a change (the queue does not wait for it), and one sync runs at a time.
+   */
+  private report(): void {
+    if (!this.reporter || this.reporting) return;
+    const reporter = this.reporter;
+    this.reporting = this.state
+      .history(50)
+      .then((rows) =>
+        reporter.sync(rows, { groups: this.groups, channel: this.channel, pinned: this.pinned }),
+      )
+      .catch((err) => this.log.warn({ err }, 'central report failed'))
+      .finally(() => {
+        this.reporting = undefined;
+      });
   }
 
   async status(): Promise<StatusReport> {
@@ -146,7 +164,16 @@ export class Agent implements AgentControl {
   }
 
   async rollback(version: string | undefined): Promise<ActionResult> {
-    const outcome = await this.serial(() => this.updater.rollback(version));
+    // "Back from what runs now": if an automatic rollback (or another change) moved the app
+    // while this request waited in the queue, going back again would skip a version.
+    const seen = (await this.state.record()).running?.version;
+    const outcome = await this.serial(async () => {
+      const now = (await this.state.record()).running?.version;
+      if (version === undefined && seen !== undefined && now !== seen) {
+        return { outcome: 'unchanged' as const, version: now ?? seen };
+      }
+      return this.updater.rollback(version);
+    });
     return {
       ok: outcome.outcome === 'succeeded' || outcome.outcome === 'unchanged',
       message: `rollback to ${outcome.version}: ${outcome.outcome}`,
@@ -156,10 +183,13 @@ export class Agent implements AgentControl {
 
   async pin(version: string): Promise<ActionResult> {
     return this.serial(async () => {
-      const running = await this.deployer.running();
-      if (running?.version !== version) {
+      const before = await this.state.record();
+      // The pin is recorded first, so no update queued meanwhile can override it.
+      await this.state.save({ ...before, pinned: version });
+      if (before.running?.version !== version) {
         const image = await this.images.find(version);
         if (!image) {
+          await this.state.update((r) => ({ ...r, pinned: before.pinned }));
           return {
             ok: false,
             message: `no local image of ${version}: pin the running version or a kept one (see ota history)`,
@@ -171,6 +201,7 @@ export class Agent implements AgentControl {
           false,
         );
         if (outcome.outcome !== 'succeeded') {
+          await this.state.update((r) => ({ ...r, pinned: before.pinned }));
           return {
             ok: false,
             message: `could not switch to ${version}: ${outcome.outcome}`,
@@ -178,7 +209,6 @@ export class Agent implements AgentControl {
           };
         }
       }
-      await this.state.setSetting(PINNED, version);
       this.log.info({ version }, 'pinned');
       return { ok: true, message: `pinned to ${version}; new releases are ignored until unpin` };
     });
@@ -196,7 +226,7 @@ export class Agent implements AgentControl {
 
   async unpin(): Promise<ActionResult> {
     return this.serial(async () => {
-      await this.state.setSetting(PINNED, undefined);
+      await this.state.update((r) => ({ ...r, pinned: null }));
       this.log.info('unpinned');
       return { ok: true, message: 'unpinned; the next poll follows releases again' };
     });

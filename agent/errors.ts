@@ -119,3 +119,24 @@ export function formatBytes(bytes: number): string {
   }
   return `${unit === 0 ? value : value.toFixed(1)} ${units[unit]}`;
 }
+
+/**
+ * The engine refused or failed a step of a change (create, start, stop, remove, inspect).
+ * `releaseFault`: the engine answered that the release itself cannot run (no such image, no
+ * such executable): retrying the same release cannot help. Otherwise (the engine unreachable,
+ * a timeout) the change is tried again later.
+ */
+export class EngineStepError extends Error {
+  override readonly name = 'EngineStepError';
+  constructor(
+    readonly action: string,
+    readonly version: string,
+    readonly releaseFault: boolean,
+    options: { cause: unknown },
+  ) {
+    super(
+      `docker ${action} of ${version} failed: ${(options.cause as Error)?.message ?? options.cause}`,
+      options,
+    );
+  }
+}

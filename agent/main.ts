@@ -97,7 +97,6 @@ async function main(): Promise<void> {
       spec,
       imageOf: async (version) => (await images.find(version))?.ref,
       sleep: (ms) => new Promise((resolve) => setTimeout(resolve, ms)),
-      now: Date.now,
     },
     log.child({ module: 'deploy' }),
   );

@@ -2,12 +2,19 @@ import { mkdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Deployer, SwitchOutcome } from './deploy/deployer.js';
 import { planRetention } from './deploy/plan.js';
-import { BuildError, ImageMismatchError, PullError, ReleaseSourceError } from './errors.js';
+import {
+  BuildError,
+  EngineStepError,
+  ImageMismatchError,
+  PullError,
+  ReleaseSourceError,
+} from './errors.js';
 import type { AppImage, ImageStore, ProgressEvent } from './image/image-store.js';
 import type { AgentLogger } from './log.js';
 import type { ReleaseSource } from './release/release-source.js';
 import type { ReleaseTarget } from './release/release-watcher.js';
 import type { AgentState } from './state/agent-state.js';
+import { markFailed, previousOf } from './state/device-record.js';
 import type { StatusBoard } from './status.js';
 
 export interface UpdaterOptions {
@@ -31,50 +38,74 @@ export class Updater {
 
   async apply(target: ReleaseTarget): Promise<SwitchOutcome> {
     const { version } = target;
+    // The poll chose this target from a snapshot; the record may have changed since (a failure,
+    // a pin, a rollback queued before it): decide again from the record, inside the queue.
+    const record = await this.state.record();
+    const stale = record.pinned
+      ? `pinned to ${record.pinned}`
+      : record.failed[version] !== undefined
+        ? 'marked failed'
+        : undefined;
+    if (stale) {
+      this.log.info({ version, reason: stale }, 'update skipped');
+      return { outcome: 'unchanged', version: record.running?.version ?? version };
+    }
     this.log.info({ version, tag: target.tag, commit: target.commit }, 'detected');
+    let outcome: SwitchOutcome;
     try {
       // A local image is used only if it was made from this tag's commit (a moved tag, or an
       // image left from another repository, must not pass for this release).
       const local = await this.images.find(version);
       const image = local?.commit === target.commit ? local : await this.obtain(target);
       this.status.set('deploying', version);
-      const outcome = await this.deployer.switchTo({
-        version,
-        commit: target.commit,
-        image: image.ref,
-      });
-      await this.prune();
-      return outcome;
+      outcome = await this.deployer.switchTo({ version, commit: target.commit, image: image.ref });
     } catch (err) {
-      // Getting the image failed; the running app is untouched. A refused image (wrong
-      // revision or architecture, no such tag, bad credentials) or a build that failed three
-      // times is marked failed for good; anything else (network, disk full) is tried again
-      // at the next poll.
-      const reason = (err as Error).message;
-      const earlier = (await this.state.history(500)).filter(
-        (d) => d.to === version && d.outcome === 'failed',
-      ).length;
-      const permanent =
-        err instanceof ImageMismatchError ||
-        ((err instanceof PullError || err instanceof ReleaseSourceError) && err.permanent) ||
-        (err instanceof BuildError && earlier >= 2);
-      this.log.error({ version, err, permanent }, 'update failed before the switch');
-      if (permanent) await this.state.markFailed(version, reason);
-      const id = await this.state.startDeployment({
-        from: (await this.deployer.running())?.version ?? null,
-        to: version,
-        commit: target.commit,
-        kind: 'switch',
-      });
-      await this.state.finishDeployment(
-        id,
-        'failed',
-        permanent ? reason : `${reason} (will retry)`,
-      );
-      return { outcome: 'failed', version, reason };
+      if (err instanceof EngineStepError) throw err; // the change stays recorded and is resumed
+      return await this.failedBeforeSwitch(target, err as Error);
     } finally {
       this.status.set('idle');
     }
+    // Pruning is housekeeping: its failure says nothing about the release.
+    await this.prune().catch((err) => this.log.warn({ err }, 'could not prune images'));
+    return outcome;
+  }
+
+  private async failedBeforeSwitch(target: ReleaseTarget, err: Error): Promise<SwitchOutcome> {
+    const { version } = target;
+    // Getting the image failed; the running app is untouched. A refused image (wrong
+    // revision or architecture, no such tag, bad credentials) or a build that failed three
+    // times is marked failed for good; anything else (network, disk full) is tried again
+    // at the next poll.
+    const reason = err.message;
+    const builds = err instanceof BuildError ? 1 + (await this.buildFailures(version)) : 0;
+    const permanent =
+      err instanceof ImageMismatchError ||
+      ((err instanceof PullError || err instanceof ReleaseSourceError) && err.permanent) ||
+      builds >= 3;
+    this.log.error({ version, err, permanent }, 'update failed before the switch');
+    await this.state.update((r) => {
+      const counted = builds
+        ? { ...r, buildFailures: { ...r.buildFailures, [version]: builds } }
+        : r;
+      return permanent ? markFailed(counted, version, reason) : counted;
+    });
+    const id = await this.state.startDeployment({
+      from: (await this.state.record()).running?.version ?? null,
+      to: version,
+      commit: target.commit,
+      kind: 'switch',
+    });
+    await this.state.finishDeployment(id, 'failed', permanent ? reason : `${reason} (will retry)`);
+    return { outcome: 'failed', version, reason };
+  }
+
+  private async buildFailures(version: string): Promise<number> {
+    return (await this.state.record()).buildFailures[version] ?? 0;
+  }
+
+  /** Build contexts left by a build the agent was killed in. */
+  removeStaleContexts(): void {
+    rmSync(join(this.options.stateDir, 'contexts'), { recursive: true, force: true });
   }
 
   private async obtain(target: ReleaseTarget): Promise<AppImage> {
@@ -116,13 +147,14 @@ export class Updater {
   /** Keeps the last N successful versions' images, never the running or previous one. */
   async prune(): Promise<string[]> {
     const images = await this.images.list();
-    const history = await this.state.history(500);
-    const successful = [
-      ...new Set(history.filter((d) => d.outcome === 'succeeded').map((d) => d.to)),
-    ];
-    const running = (await this.deployer.running())?.version;
-    const previous = await this.deployer.previousVersion();
-    const protect = new Set([running, previous].filter((v): v is string => v !== undefined));
+    const record = await this.state.record();
+    const successful = record.good;
+    const running = record.running?.version;
+    const previous = previousOf(record);
+    const change = record.change?.to.version;
+    const protect = new Set(
+      [running, previous, change].filter((v): v is string => v !== undefined),
+    );
     const remove = planRetention(
       images.map((i) => i.version),
       successful,

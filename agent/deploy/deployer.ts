@@ -1,31 +1,27 @@
+import { performance } from 'node:perf_hooks';
+import { EngineStepError } from '../errors.js';
 import type { AgentLogger } from '../log.js';
 import type { AgentState, DeploymentKind } from '../state/agent-state.js';
-import type { AppContainer, AppRunSpec, ContainerRuntime } from './container-runtime.js';
 import {
-  gateVerdict,
-  NEW,
-  planRepair,
-  planSwitch,
-  type Step,
-  type TargetImage,
-  type WatchVerdict,
-  watchVerdict,
-} from './plan.js';
+  type Change,
+  committed,
+  markFailed,
+  previousOf,
+  type Slot,
+} from '../state/device-record.js';
+import type { AppContainer, ContainerRuntime } from './container-runtime.js';
+import { isUp, planAbort, planFinish, planSettle, planStart, type TargetImage } from './plan.js';
+import { type ExecutorOptions, StepExecutor } from './step-executor.js';
+import { WatchRunner } from './watch-runner.js';
 
-export interface DeployerOptions {
+export interface DeployerOptions extends Omit<ExecutorOptions, 'now'> {
   readonly healthTimeoutMs: number;
   /** After a switch, how long the new version must stay up before it counts as good. */
   readonly watchMs: number;
-  readonly stopTimeoutS: number;
-  readonly pollMs: number;
-  /** The run spec for a version's container (same for every version but image and version). */
-  readonly spec: (target: TargetImage) => AppRunSpec;
   /** The local image (reference) of a kept version, for rollbacks and repairs. */
   readonly imageOf: (version: string) => Promise<string | undefined>;
-  readonly sleep: (ms: number) => Promise<void>;
-  readonly now: () => number;
-  /** Called before each step; tests use it to cut the agent off at every step of a switch. */
-  readonly beforeStep?: (step: Step) => void | Promise<void>;
+  /** A monotonic clock in ms; performance.now unless a test injects one. */
+  readonly now?: () => number;
 }
 
 export type SwitchOutcome =
@@ -39,14 +35,44 @@ export type SwitchOutcome =
       readonly reason: string;
     };
 
-/** Carries out switch, rollback and repair plans against the container runtime. */
+const slotOf = (c: AppContainer): Slot => ({
+  version: c.version,
+  commit: c.commit,
+  image: c.image,
+});
+
+/**
+ * Every change of the running app (update, rollback, pin, repair, the watch and its automatic
+ * rollback) goes through here: the intent is written to the device record, then the planned
+ * steps run one at a time, then the outcome is recorded. A restart resumes what was in flight
+ * (reconcile), towards the change's target whatever its kind.
+ */
 export class Deployer {
+  private readonly exec: StepExecutor;
+  private readonly watcher: WatchRunner;
+  private readonly now: () => number;
+
   constructor(
     private readonly runtime: ContainerRuntime,
     private readonly state: AgentState,
     private readonly options: DeployerOptions,
     private readonly log: AgentLogger,
-  ) {}
+  ) {
+    this.now = options.now ?? (() => performance.now());
+    this.exec = new StepExecutor(runtime, { ...options, now: this.now }, log);
+    this.watcher = new WatchRunner(
+      runtime,
+      state,
+      this.exec,
+      {
+        watchMs: options.watchMs,
+        pollMs: options.pollMs,
+        sleep: options.sleep,
+        now: this.now,
+      },
+      log,
+    );
+  }
 
   /** The app that runs now: exactly one running container of the agent's, or undefined. */
   async running(): Promise<AppContainer | undefined> {
@@ -54,86 +80,38 @@ export class Deployer {
     return up.length === 1 ? up[0] : undefined;
   }
 
-  /**
-   * The last version that ran successfully before the running one and has not failed since:
-   * what `ota rollback` goes back to.
-   */
+  /** What `ota rollback` goes back to, from the record (never from a window of history). */
   async previousVersion(): Promise<string | undefined> {
-    const current = (await this.running())?.version;
-    const failed = await this.state.failedVersions();
-    const history = await this.state.history(500);
-    return history.find((d) => d.outcome === 'succeeded' && d.to !== current && !failed.has(d.to))
-      ?.to;
+    return previousOf(await this.state.record());
   }
 
-  /**
-   * Starts `target` next to the running version, switches once it is healthy, and watches it;
-   * a version that fails the gate or the watch is recorded as failed and the old one stays or
-   * comes back.
-   */
+  /** Starts `target` next to the running version, switches once it is healthy, watches it. */
   async switchTo(
     target: TargetImage,
     kind: DeploymentKind = 'switch',
     watch = true,
   ): Promise<SwitchOutcome> {
-    const containers = await this.runtime.list();
-    const from = containers.find((c) => c.state === 'running');
-    const plan = planSwitch(containers, target, this.options.healthTimeoutMs);
-    if (plan.start.length === 0) return { outcome: 'unchanged', version: target.version };
-
-    await this.runtime.prepare(this.options.spec(target));
-    const started = this.options.now();
-    const id = await this.state.startDeployment({
-      from: from?.version ?? null,
-      to: target.version,
-      commit: target.commit,
-      kind,
-    });
-    this.log.info({ version: target.version, from: from?.version, kind }, 'starting');
-    const gate = await this.execute(plan.start, target);
-    if (!gate.ok) {
-      this.log.error({ version: target.version, reason: gate.reason }, 'health gate failed');
-      await this.execute(plan.onFailure, target, gate.ids);
-      await this.state.markFailed(target.version, gate.reason);
-      await this.state.finishDeployment(id, 'failed', gate.reason);
-      return { outcome: 'failed', version: target.version, reason: gate.reason };
+    await this.reconcile();
+    const record = await this.state.record();
+    const up = (await this.runtime.list()).filter(isUp);
+    if (record.running?.version === target.version && up.length === 1) {
+      return { outcome: 'unchanged', version: target.version };
     }
-    const ms = this.options.now() - started;
-    this.log.info({ version: target.version, ms }, 'healthy');
-    await this.execute(plan.onHealthy, target, gate.ids);
-    this.log.info({ version: target.version, from: from?.version, ms }, 'switched');
-    await this.state.finishDeployment(id, 'succeeded');
-
-    if (!watch || this.options.watchMs <= 0)
-      return { outcome: 'succeeded', version: target.version, ms };
-    const verdict = await this.watch(gate.ids.get(NEW) ?? gate.container);
-    if (verdict.ok) return { outcome: 'succeeded', version: target.version, ms };
-
-    this.log.error(
-      { version: target.version, reason: verdict.reason },
-      'failed in the watch window; rolling back',
-    );
-    await this.state.markFailed(target.version, `after the switch: ${verdict.reason}`);
-    await this.state.finishDeployment(id, 'rolled-back', `after the switch: ${verdict.reason}`);
-    const back = from ? await this.rollbackTo(from.version, 'auto-rollback') : undefined;
-    return {
-      outcome: 'rolled-back',
-      version: target.version,
-      to: back?.outcome === 'succeeded' ? from?.version : undefined,
-      reason: verdict.reason,
-    };
+    await this.runtime.prepare(this.options.spec(target));
+    const from = record.running ?? (up[0] ? slotOf(up[0]) : null);
+    return this.begin(kind, from, target, watch && this.options.watchMs > 0);
   }
 
   /**
    * Back to a kept version (its stopped container, else its image) with no network. The
-   * version left behind is marked failed, so the next poll does not bring it straight back.
+   * version the operator leaves is marked failed, so the next poll does not bring it back.
    */
   async rollbackTo(version: string, kind: DeploymentKind = 'rollback'): Promise<SwitchOutcome> {
-    const containers = await this.runtime.list();
-    const leaving = containers.find((c) => c.state === 'running');
-    const kept = containers.find((c) => c.version === version);
+    await this.reconcile();
+    const kept = (await this.runtime.list()).find((c) => c.version === version);
     const image = kept?.image ?? (await this.options.imageOf(version));
     if (!image) throw new Error(`no local image or container for version ${version}`);
+    const leaving = (await this.state.record()).running;
     if (leaving && leaving.version !== version && kind === 'rollback') {
       await this.state.markFailed(leaving.version, 'rolled back by the operator');
     }
@@ -143,107 +121,147 @@ export class Deployer {
     return result;
   }
 
-  /** On start: exactly one running app of a known version, whatever state a kill left. */
-  async repair(): Promise<string | undefined> {
-    const unfinished = await this.state.unfinished();
-    const history = await this.state.history(50);
-    const current = history.find((d) => d.outcome === 'succeeded')?.to;
+  /**
+   * Makes the engine match the record: resumes a change or a watch a kill cut short, adopts
+   * the running app if the record knows none, brings back the recorded version if another one
+   * (or none) runs. Returns the version that runs afterwards.
+   */
+  async reconcile(): Promise<string | undefined> {
+    let record = await this.state.record();
+    await this.state.closeOrphans([record.change?.row, record.watch?.row]);
+    if (record.change) {
+      this.log.warn(
+        { kind: record.change.kind, version: record.change.to.version },
+        'resuming change',
+      );
+      await this.drive(record.change);
+    } else if (record.watch) {
+      this.log.warn({ version: record.watch.version }, 'resuming watch window');
+      await this.afterWatch(await this.watcher.run());
+    }
+    record = await this.state.record();
     const containers = await this.runtime.list();
-    const plan = planRepair(
-      containers,
-      {
-        current,
-        inProgress: unfinished ? { from: unfinished.from, to: unfinished.to } : undefined,
-      },
+    const settle = planSettle(containers, record.running?.version);
+    switch (settle.kind) {
+      case 'empty':
+        return undefined;
+      case 'ok':
+        await this.exec.run(settle.cleanup, undefined);
+        return record.running?.version;
+      case 'adopt':
+        this.log.warn({ version: settle.container.version }, 'adopted the app found running');
+        await this.state.save({ ...record, running: slotOf(settle.container) });
+        return this.reconcile();
+      case 'restore': {
+        const to = record.running as Slot;
+        this.log.warn({ version: to.version, found: settle.from?.version }, 'repairing');
+        await this.begin('repair', settle.from ? slotOf(settle.from) : null, to, false);
+        return (await this.state.record()).running?.version;
+      }
+    }
+  }
+
+  /** Backwards-compatible name: repair is reconcile after a start. */
+  repair(): Promise<string | undefined> {
+    return this.reconcile();
+  }
+
+  private async begin(
+    kind: DeploymentKind,
+    from: Slot | null,
+    to: Slot,
+    watch: boolean,
+  ): Promise<SwitchOutcome> {
+    const row = await this.state.startDeployment({
+      from: from?.version ?? null,
+      to: to.version,
+      commit: to.commit || null,
+      kind,
+    });
+    const change: Change = { row, kind, from, to, phase: 'starting', watch };
+    await this.state.update((r) => ({ ...r, change }));
+    this.log.info({ version: to.version, from: from?.version, kind }, 'starting');
+    return this.drive(change);
+  }
+
+  private async drive(change: Change): Promise<SwitchOutcome> {
+    const started = this.now();
+    const version = change.to.version;
+    if (change.phase === 'starting') {
+      const gate = await this.gate(change);
+      if (!gate.ok) return this.abort(change, gate.reason, gate.transient);
+      this.log.info({ version, ms: Math.round(this.now() - started) }, 'healthy');
+      change = { ...change, phase: 'switching' };
+      const next = change;
+      await this.state.update((r) => ({ ...r, change: next }));
+    }
+    const record = await this.state.record();
+    const keep = previousOf(committed(record, change, 0));
+    await this.exec.run(planFinish(await this.runtime.list(), version, keep), undefined);
+    await this.exec.hook({ action: 'commit', version });
+    const restarts = (await this.runtime.list()).find((c) => c.version === version && isUp(c));
+    await this.state.update((r) => committed(r, change, restarts?.restartCount ?? 0));
+    const ms = Math.round(this.now() - started);
+    this.log.info({ version, from: change.from?.version, kind: change.kind, ms }, 'switched');
+    if (!change.watch) {
+      await this.state.finishDeployment(change.row, 'succeeded');
+      return { outcome: 'succeeded', version, ms };
+    }
+    const verdict = await this.afterWatch(await this.watcher.run());
+    return verdict ?? { outcome: 'succeeded', version, ms };
+  }
+
+  /** The health gate; an engine error while starting the target fails the change too. */
+  private async gate(
+    change: Change,
+  ): Promise<{ ok: true } | { ok: false; reason: string; transient: boolean }> {
+    try {
+      await this.runtime.prepare(this.options.spec(change.to));
+      const steps = planStart(await this.runtime.list(), change.to, this.options.healthTimeoutMs);
+      const result = await this.exec.run(steps, change.to);
+      return result.ok ? { ok: true } : { ok: false, reason: result.reason, transient: false };
+    } catch (err) {
+      if (!(err instanceof EngineStepError)) throw err;
+      return { ok: false, reason: err.message, transient: !err.releaseFault };
+    }
+  }
+
+  /** The target failed before the switch: remove it, make sure the old version runs. */
+  private async abort(change: Change, reason: string, transient: boolean): Promise<SwitchOutcome> {
+    const version = change.to.version;
+    this.log.error({ version, reason, kind: change.kind, transient }, 'health gate failed');
+    const steps = planAbort(
+      await this.runtime.list(),
+      version,
+      change.from,
       this.options.healthTimeoutMs,
     );
-    if (plan.steps.length > 0) {
-      this.log.warn({ steps: plan.steps.map((s) => `${s.action} ${s.version}`) }, 'repairing');
-    }
-    const target = { version: plan.keep ?? '', commit: '', image: '' };
-    const result = await this.execute(plan.steps, target);
-    if (unfinished) {
-      const finished = plan.keep === unfinished.to && result.ok;
-      await this.state.finishDeployment(
-        unfinished.id,
-        finished ? 'succeeded' : 'abandoned',
-        finished ? 'completed after an agent restart' : 'agent stopped during the switch',
-      );
-    }
-    if (!plan.keep && current) {
-      const image = await this.options.imageOf(current);
-      if (image) await this.switchTo({ version: current, commit: '', image }, 'repair', false);
-      return current;
-    }
-    return plan.keep;
+    await this.exec.run(steps, change.from ?? undefined);
+    const permanent = !transient && change.kind !== 'repair';
+    await this.state.update((r) => ({
+      ...(permanent ? markFailed(r, version, reason) : r),
+      running: change.kind === 'repair' ? (change.from ?? r.running) : r.running,
+      change: null,
+    }));
+    await this.state.finishDeployment(
+      change.row,
+      'failed',
+      transient ? `${reason} (will retry)` : reason,
+    );
+    return { outcome: 'failed', version, reason };
   }
 
-  private async execute(
-    steps: readonly Step[],
-    target: TargetImage,
-    ids = new Map<string, string>(),
-  ): Promise<
-    | { ok: true; ids: Map<string, string>; container: string }
-    | { ok: false; reason: string; ids: Map<string, string> }
-  > {
-    let last = '';
-    for (const step of steps) {
-      await this.options.beforeStep?.(step);
-      if (step.action === 'create') {
-        ids.set(NEW, await this.runtime.create(this.options.spec(target)));
-        continue;
-      }
-      const container = ids.get(step.container) ?? step.container;
-      last = container;
-      switch (step.action) {
-        case 'start':
-          await this.runtime.start(container);
-          this.log.info({ version: step.version }, 'container started');
-          break;
-        case 'stop':
-          this.log.info({ version: step.version }, 'stopping old version');
-          await this.runtime.stop(container, this.options.stopTimeoutS);
-          break;
-        case 'remove':
-          this.log.info({ version: step.version, reason: step.reason }, 'removing container');
-          await this.runtime.remove(container);
-          break;
-        case 'await-healthy': {
-          const verdict = await this.awaitHealthy(container, step.timeoutMs);
-          if (!verdict.ok) return { ok: false, reason: verdict.reason, ids };
-          break;
-        }
-      }
-    }
-    return { ok: true, ids, container: last };
-  }
-
-  private async awaitHealthy(id: string, timeoutMs: number): Promise<WatchVerdict> {
-    const deadline = this.options.now() + timeoutMs;
-    const before = await this.runtime.inspect(id);
-    for (;;) {
-      const now = await this.runtime.inspect(id);
-      const verdict = gateVerdict(before, now);
-      if (verdict) return verdict;
-      if (this.options.now() >= deadline) {
-        return {
-          ok: false,
-          reason: `not healthy within ${Math.round(timeoutMs / 1000)} s (${now?.health})`,
-        };
-      }
-      await this.options.sleep(this.options.pollMs);
-    }
-  }
-
-  private async watch(id: string): Promise<WatchVerdict> {
-    const before = await this.runtime.inspect(id);
-    if (!before) return { ok: false, reason: 'container disappeared' };
-    const end = this.options.now() + this.options.watchMs;
-    while (this.options.now() < end) {
-      await this.options.sleep(this.options.pollMs);
-      const verdict = watchVerdict(before, await this.runtime.inspect(id));
-      if (!verdict.ok) return verdict;
-    }
-    return { ok: true };
+  /** After a watch: a failed one has become an automatic rollback (recorded), run it now. */
+  private async afterWatch(
+    verdict: Awaited<ReturnType<WatchRunner['run']>>,
+  ): Promise<SwitchOutcome | undefined> {
+    if (verdict.ok) return undefined;
+    const back = verdict.rollback ? await this.drive(verdict.rollback) : undefined;
+    return {
+      outcome: 'rolled-back',
+      version: verdict.version,
+      to: back?.outcome === 'succeeded' ? verdict.rollback?.to.version : undefined,
+      reason: verdict.reason,
+    };
   }
 }

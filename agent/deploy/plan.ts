@@ -25,151 +25,145 @@ export type Step =
       readonly reason: string;
     };
 
-/** A switch as data: what to do first, then depending on the health gate. */
-export interface SwitchPlan {
-  readonly start: readonly Step[];
-  readonly onHealthy: readonly Step[];
-  readonly onFailure: readonly Step[];
-}
-
 export interface TargetImage {
   readonly version: string;
   readonly commit: string;
   readonly image: string;
 }
 
-const isUp = (c: AppContainer) => c.state === 'running' || c.state === 'restarting';
+export const isUp = (c: AppContainer) => c.state === 'running' || c.state === 'restarting';
+const newestFirst = (a: AppContainer, b: AppContainer) => b.createdAt.localeCompare(a.createdAt);
+const usable = (c: AppContainer) => c.state !== 'dead' && c.state !== 'removing';
+
+/** The container a change to `version` uses: the newest usable one, running ones first. */
+export function containerOf(
+  containers: readonly AppContainer[],
+  version: string,
+): AppContainer | undefined {
+  return containers
+    .filter((c) => c.version === version && usable(c))
+    .sort((a, b) => Number(isUp(b)) - Number(isUp(a)) || newestFirst(a, b))[0];
+}
 
 /**
- * Start the target next to what runs, gate on health, then stop the old one (its container
- * is kept, stopped, so a rollback is a plain start). If a stopped container of the target
- * exists (a rollback), it is started instead of creating a new one. Pure.
+ * First half of a change: get `to` running next to whatever runs and gate it on health. A
+ * kept or half-created container of the target is reused (a rollback is a plain start; a
+ * resumed change does not create a second one); duplicates of the target go. Pure.
  */
-export function planSwitch(
+export function planStart(
   containers: readonly AppContainer[],
-  target: TargetImage,
+  to: TargetImage,
   healthTimeoutMs: number,
-): SwitchPlan {
-  const running = containers.filter(isUp);
-  if (running.some((c) => c.version === target.version && c.health !== 'unhealthy')) {
-    return { start: [], onHealthy: [], onFailure: [] };
-  }
-  const stopped = containers
-    .filter((c) => c.version === target.version && c.state === 'exited')
-    .sort((a, b) => b.createdAt.localeCompare(a.createdAt))[0];
-  const id = stopped?.id ?? NEW;
-  const start: Step[] = stopped
-    ? []
-    : [{ action: 'create', version: target.version, commit: target.commit, image: target.image }];
-  start.push(
-    { action: 'start', container: id, version: target.version },
-    { action: 'await-healthy', container: id, version: target.version, timeoutMs: healthTimeoutMs },
-  );
-  const onHealthy: Step[] = running.map((c) => ({
-    action: 'stop',
-    container: c.id,
-    version: c.version,
-  }));
-  // Older stopped containers go: one stopped container (the one just replaced) is enough.
+): Step[] {
+  const reuse = containerOf(containers, to.version);
+  const steps: Step[] = containers
+    .filter((c) => c.version === to.version && c.id !== reuse?.id)
+    .map((c) => ({ action: 'remove', container: c.id, version: c.version, reason: 'duplicate' }));
+  const id = reuse?.id ?? NEW;
+  if (!reuse) steps.push({ action: 'create', ...to });
+  if (!reuse || !isUp(reuse)) steps.push({ action: 'start', container: id, version: to.version });
+  steps.push({
+    action: 'await-healthy',
+    container: id,
+    version: to.version,
+    timeoutMs: healthTimeoutMs,
+  });
+  return steps;
+}
+
+/**
+ * Second half, once `to` passed its gate: stop every other running version, keep one stopped
+ * container (`keepStopped`, the version a rollback returns to) and remove the rest. Pure.
+ */
+export function planFinish(
+  containers: readonly AppContainer[],
+  to: string,
+  keepStopped: string | undefined,
+): Step[] {
+  const target = containerOf(containers, to);
+  const kept = keepStopped === undefined ? undefined : containerOf(containers, keepStopped);
+  const steps: Step[] = [];
   for (const c of containers) {
-    if (c.state !== 'running' && c.state !== 'restarting' && c.id !== id) {
-      onHealthy.push({
+    if (c.id === target?.id) continue;
+    if (isUp(c)) steps.push({ action: 'stop', container: c.id, version: c.version });
+    if (c.id !== kept?.id) {
+      steps.push({ action: 'remove', container: c.id, version: c.version, reason: 'superseded' });
+    }
+  }
+  return steps;
+}
+
+/**
+ * A change failed before its switch: remove the target's containers and make sure the version
+ * it was leaving runs (it normally never stopped; after a crash or a kill it may have). Pure.
+ */
+export function planAbort(
+  containers: readonly AppContainer[],
+  to: string,
+  from: TargetImage | null,
+  healthTimeoutMs: number,
+): Step[] {
+  const steps: Step[] = containers
+    .filter((c) => c.version === to)
+    .map((c) => ({ action: 'remove', container: c.id, version: to, reason: 'failed its gate' }));
+  if (!from || from.version === to) return steps;
+  const back = containerOf(containers, from.version);
+  if (back && isUp(back)) return steps;
+  return [...steps, ...planStart(containers, from, healthTimeoutMs)];
+}
+
+/**
+ * With no change in flight, what the engine shows against the record. `ok`: exactly one app
+ * runs and it is the recorded version (its health is the watch's business, not repair's);
+ * `adopt`: the record knows no running version (a new or lost state volume) but the engine
+ * has an app of ours; `restore`: the recorded version must be brought back. Pure.
+ */
+export type Settle =
+  | { readonly kind: 'ok'; readonly cleanup: readonly Step[] }
+  | { readonly kind: 'adopt'; readonly container: AppContainer }
+  | { readonly kind: 'restore'; readonly from: AppContainer | undefined }
+  | { readonly kind: 'empty' };
+
+export function planSettle(
+  containers: readonly AppContainer[],
+  running: string | undefined,
+): Settle {
+  const up = containers.filter(isUp);
+  if (running === undefined) {
+    const pick = containers
+      .filter(usable)
+      .sort(
+        (a, b) =>
+          Number(isUp(b)) - Number(isUp(a)) ||
+          Number(b.health === 'healthy') - Number(a.health === 'healthy') ||
+          newestFirst(a, b),
+      )[0];
+    return pick ? { kind: 'adopt', container: pick } : { kind: 'empty' };
+  }
+  if (up.length === 1 && up[0]?.version === running) {
+    const cleanup: Step[] = containers
+      .filter((c) => c.state === 'created' || c.state === 'dead')
+      .map((c) => ({
         action: 'remove',
         container: c.id,
         version: c.version,
-        reason: 'superseded',
-      });
-    }
+        reason: 'half-created',
+      }));
+    return { kind: 'ok', cleanup };
   }
-  const onFailure: Step[] = [
-    { action: 'remove', container: id, version: target.version, reason: 'failed its health gate' },
-  ];
-  return { start, onHealthy, onFailure };
-}
-
-export interface RepairContext {
-  /** The version that last ran successfully, per the agent's state. */
-  readonly current: string | undefined;
-  /** A switch the agent was killed in the middle of. */
-  readonly inProgress: { readonly from: string | null; readonly to: string } | undefined;
-}
-
-export interface RepairPlan {
-  readonly steps: readonly Step[];
-  /** The version that should be running once the steps are done, if any container exists. */
-  readonly keep: string | undefined;
-}
-
-/**
- * After a restart, turns whatever the agent finds into exactly one running app of a known
- * version, without touching a healthy app that is the only one running. Pure.
- */
-export function planRepair(
-  containers: readonly AppContainer[],
-  ctx: RepairContext,
-  healthTimeoutMs: number,
-): RepairPlan {
-  const steps: Step[] = [];
-  const usable: AppContainer[] = [];
-  for (const c of containers) {
-    if (c.state === 'created' || c.state === 'dead') {
-      steps.push({ action: 'remove', container: c.id, version: c.version, reason: 'half-created' });
-    } else usable.push(c);
-  }
-  const running = usable.filter(isUp);
-  const trusted = ctx.inProgress?.from ?? ctx.current;
-  const rank = (c: AppContainer) => {
-    // A switch cut short after its gate: the new one is healthy, so finish the switch.
-    if (ctx.inProgress && c.version === ctx.inProgress.to && c.health === 'healthy') return 0;
-    if (c.version === trusted && c.health !== 'unhealthy') return 1;
-    if (c.health === 'healthy') return 2;
-    return 3;
-  };
-
-  if (running.length > 0) {
-    const keep = [...running].sort((a, b) => rank(a) - rank(b))[0] as AppContainer;
-    for (const c of running) {
-      if (c.id === keep.id) continue;
-      const abandoned = ctx.inProgress && c.version === ctx.inProgress.to;
-      steps.push(
-        abandoned
-          ? { action: 'remove', container: c.id, version: c.version, reason: 'switch cut short' }
-          : { action: 'stop', container: c.id, version: c.version },
-      );
-    }
-    return { steps, keep: keep.version };
-  }
-
-  const candidates = usable
-    .filter((c) => !(ctx.inProgress && c.version === ctx.inProgress.to && c.version !== trusted))
-    .sort((a, b) => {
-      const trust = Number(b.version === trusted) - Number(a.version === trusted);
-      return trust !== 0 ? trust : b.createdAt.localeCompare(a.createdAt);
-    });
-  const pick = candidates[0];
-  if (!pick) return { steps, keep: undefined };
-  steps.push(
-    { action: 'start', container: pick.id, version: pick.version },
-    {
-      action: 'await-healthy',
-      container: pick.id,
-      version: pick.version,
-      timeoutMs: healthTimeoutMs,
-    },
-  );
-  return { steps, keep: pick.version };
+  return { kind: 'restore', from: up.filter((c) => c.version !== running).sort(newestFirst)[0] };
 }
 
 export type WatchVerdict = { readonly ok: true } | { readonly ok: false; readonly reason: string };
 
 /** During the watch window after a switch: did the new version die, restart or turn unhealthy? */
-export function watchVerdict(before: AppContainer, now: AppContainer | undefined): WatchVerdict {
+export function watchVerdict(restartsBefore: number, now: AppContainer | undefined): WatchVerdict {
   if (!now) return { ok: false, reason: 'container disappeared' };
   if (now.state === 'exited' || now.state === 'dead') {
     return { ok: false, reason: `exited with code ${now.exitCode}` };
   }
-  if (now.restartCount > before.restartCount || now.state === 'restarting') {
-    return { ok: false, reason: `restarted ${now.restartCount - before.restartCount} time(s)` };
+  if (now.restartCount > restartsBefore || now.state === 'restarting') {
+    return { ok: false, reason: `restarted ${now.restartCount - restartsBefore} time(s)` };
   }
   if (now.health === 'unhealthy') return { ok: false, reason: 'turned unhealthy' };
   return { ok: true };

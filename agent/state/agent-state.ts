@@ -1,4 +1,5 @@
 import type { Knex } from 'knex';
+import { clearFailed, type DeviceRecord, markFailed, parseRecord } from './device-record.js';
 import { agentMigrationSource } from './migrations/index.js';
 
 export type DeploymentKind = 'switch' | 'rollback' | 'auto-rollback' | 'repair' | 'pin';
@@ -18,7 +19,10 @@ export interface Deployment {
 
 const iso = (value: unknown): string => new Date(value as string | number).toISOString();
 
-/** The agent's own SQLite database (on its state volume): deployments, failed versions, pins. */
+/**
+ * The agent's own SQLite database (on its state volume): the device record, and the
+ * deployments table, an audit log that is never read to decide.
+ */
 export class AgentState {
   constructor(
     private readonly db: Knex,
@@ -64,6 +68,19 @@ export class AgentState {
       .update({ outcome, reason: reason?.slice(0, 1000) ?? null, finished_at: this.now() });
   }
 
+  /**
+   * Audit rows left open by a kill between opening a row and recording the change: every open
+   * row the record does not point at is closed as abandoned.
+   */
+  async closeOrphans(live: readonly (number | undefined)[]): Promise<void> {
+    const keep = live.filter((id): id is number => id !== undefined);
+    await this.db('deployments').whereNull('outcome').whereNotIn('id', keep).update({
+      outcome: 'abandoned',
+      reason: 'agent stopped before the change was recorded',
+      finished_at: this.now(),
+    });
+  }
+
   /** The deployment left unfinished by an agent that was killed, if any. */
   async unfinished(): Promise<Deployment | undefined> {
     const row = await this.db('deployments').whereNull('outcome').orderBy('id', 'desc').first();
@@ -75,29 +92,37 @@ export class AgentState {
     return rows.map(toDeployment);
   }
 
+  /** The device record: the only state the agent decides from. */
+  async record(): Promise<DeviceRecord> {
+    const row = await this.db('device_record').where({ id: 1 }).first();
+    return parseRecord(row?.doc);
+  }
+
+  /** Writes the record ahead of the act it announces (one row, one statement: atomic). */
+  async save(record: DeviceRecord): Promise<DeviceRecord> {
+    const row = { doc: JSON.stringify(record), updated_at: this.now() };
+    const updated = await this.db('device_record').where({ id: 1 }).update(row);
+    if (updated === 0) await this.db('device_record').insert({ id: 1, ...row });
+    return record;
+  }
+
+  async update(change: (r: DeviceRecord) => DeviceRecord): Promise<DeviceRecord> {
+    return this.save(change(await this.record()));
+  }
+
   async markFailed(version: string, reason: string): Promise<void> {
-    const row = { version, reason: reason.slice(0, 1000), failed_at: this.now() };
-    const updated = await this.db('failed_versions').where({ version }).update(row);
-    if (updated === 0) await this.db('failed_versions').insert(row);
+    await this.update((r) => markFailed(r, version, reason));
   }
 
   async clearFailed(version: string): Promise<boolean> {
-    return (await this.db('failed_versions').where({ version }).delete()) > 0;
+    const before = await this.record();
+    if (before.failed[version] === undefined) return false;
+    await this.save(clearFailed(before, version));
+    return true;
   }
 
   async failedVersions(): Promise<Map<string, string>> {
-    const rows: { version: string; reason: string }[] = await this.db('failed_versions').select();
-    return new Map(rows.map((r) => [r.version, r.reason]));
-  }
-
-  async getSetting(key: string): Promise<string | undefined> {
-    const row = await this.db('agent_settings').where({ key }).first();
-    return row?.value;
-  }
-
-  async setSetting(key: string, value: string | undefined): Promise<void> {
-    await this.db('agent_settings').where({ key }).delete();
-    if (value !== undefined) await this.db('agent_settings').insert({ key, value });
+    return new Map(Object.entries((await this.record()).failed));
   }
 
   async close(): Promise<void> {

@@ -13,7 +13,8 @@ import type {
 } from '../../agent/deploy/container-runtime.js';
 import { Deployer } from '../../agent/deploy/deployer.js';
 import { DockerContainerRuntime } from '../../agent/deploy/docker-runtime.js';
-import type { Step, TargetImage } from '../../agent/deploy/plan.js';
+import type { TargetImage } from '../../agent/deploy/plan.js';
+import type { HookPoint } from '../../agent/deploy/step-executor.js';
 import type { ImageStore } from '../../agent/image/image-store.js';
 import { LABEL } from '../../agent/labels.js';
 import type { AgentLogger } from '../../agent/log.js';
@@ -76,7 +77,7 @@ export interface BenchDeployer {
   readonly runtime: ContainerRuntime;
   readonly volume: string;
   /** Called before each step of a plan (the deployer's beforeStep); set per measurement. */
-  onStep: ((step: Step) => void | Promise<void>) | undefined;
+  onStep: ((step: HookPoint) => void | Promise<void>) | undefined;
   /** Stops the running app gracefully, so its last readings are uploaded. */
   stopAll(): Promise<void>;
   /** Removes its containers, network, volume and state file. */
@@ -117,7 +118,6 @@ export async function benchDeployer(
         spec,
         imageOf: async (version) => (await images.find(version))?.ref,
         sleep: (ms) => new Promise((r) => setTimeout(r, ms)),
-        now: Date.now,
         beforeStep: (step) => kit.onStep?.(step),
       },
       log,

@@ -74,7 +74,6 @@ export async function makeDeployer(
       spec,
       imageOf: async (version) => `${FIXTURE_REPO}:${version}`,
       sleep: (ms) => new Promise((r) => setTimeout(r, ms)),
-      now: Date.now,
       ...overrides,
     },
     log,

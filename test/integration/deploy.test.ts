@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type Docker from 'dockerode';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { AppContainer } from '../../agent/deploy/container-runtime.js';
-import type { Step } from '../../agent/deploy/plan.js';
+import type { HookPoint } from '../../agent/deploy/step-executor.js';
 import { buildFixture, cleanupManaged, makeDeployer, target } from '../helpers/deploy-fixture.js';
 import { docker as dockerCli } from '../helpers/docker-cli.js';
 import { tempDir } from '../helpers/temp-dir.js';
@@ -148,7 +148,7 @@ describe('deployer on the real engine', () => {
         let armed = false;
         const seen: string[] = [];
         const first = await makeDeployer(stateDir, names, {
-          beforeStep: (step: Step) => {
+          beforeStep: (step: HookPoint) => {
             seen.push(step.action);
             if (armed && step.action === cut) throw new AgentKilled(cut);
           },

@@ -1,6 +1,8 @@
 import { migrationsInCode } from '../../../app/store/migration-source.js';
 import * as agentState from './20261123120000_agent_state.js';
+import * as deviceRecord from './20261124090000_device_record.js';
 
 export const agentMigrationSource = migrationsInCode({
   '20261123120000_agent_state': agentState,
+  '20261124090000_device_record': deviceRecord,
 });
