@@ -3,9 +3,11 @@ import type { AppContainer } from '../../agent/deploy/container-runtime.js';
 import {
   gateVerdict,
   NEW,
-  planRepair,
+  planAbort,
+  planFinish,
   planRetention,
-  planSwitch,
+  planSettle,
+  planStart,
   watchVerdict,
 } from '../../agent/deploy/plan.js';
 
@@ -34,87 +36,110 @@ function c(
 }
 const target = { version: '1.1.0', commit: 'c1.1.0', image: 'img:1.1.0' };
 
-describe('planSwitch', () => {
-  it('creates and starts the new version, gates on health, then stops the old one', () => {
-    const old = c('1.0.0', 'running');
-    const plan = planSwitch([old], target, 30_000);
-    expect(plan.start.map((s) => s.action)).toEqual(['create', 'start', 'await-healthy']);
-    expect(plan.onHealthy).toEqual([{ action: 'stop', container: old.id, version: '1.0.0' }]);
-    expect(plan.onFailure).toEqual([
-      { action: 'remove', container: NEW, version: '1.1.0', reason: 'failed its health gate' },
-    ]);
+describe('planStart', () => {
+  it('creates and starts the new version next to the old one, then gates on health', () => {
+    const plan = planStart([c('1.0.0', 'running')], target, 30_000);
+    expect(plan.map((s) => s.action)).toEqual(['create', 'start', 'await-healthy']);
+    expect(plan[2]).toMatchObject({ container: NEW, timeoutMs: 30_000 });
   });
 
   it('starts a kept stopped container instead of creating one (fast rollback)', () => {
     const kept = c('1.1.0', 'exited');
-    const plan = planSwitch([c('1.2.0', 'running'), kept], target, 30_000);
-    expect(plan.start[0]).toEqual({ action: 'start', container: kept.id, version: '1.1.0' });
+    const plan = planStart([c('1.2.0', 'running'), kept], target, 30_000);
+    expect(plan[0]).toEqual({ action: 'start', container: kept.id, version: '1.1.0' });
   });
 
-  it('does nothing when the target already runs', () => {
-    expect(planSwitch([c('1.1.0', 'running')], target, 1).start).toEqual([]);
+  it('resumes on a target already started: no second container, only the gate', () => {
+    const started = c('1.1.0', 'running', 'starting');
+    const plan = planStart([c('1.0.0', 'running'), started], target, 1);
+    expect(plan.map((s) => s.action)).toEqual(['await-healthy']);
+    expect(plan[0]).toMatchObject({ container: started.id });
   });
 
-  it('removes older stopped containers once the new one is healthy', () => {
-    const older = c('0.9.0', 'exited');
-    const plan = planSwitch([c('1.0.0', 'running'), older], target, 1);
-    expect(plan.onHealthy).toContainEqual({
-      action: 'remove',
-      container: older.id,
-      version: '0.9.0',
-      reason: 'superseded',
-    });
+  it('removes duplicates of the target left by earlier attempts', () => {
+    const older = c('1.1.0', 'created', 'none');
+    const newer = c('1.1.0', 'created', 'none');
+    const plan = planStart([older, newer], target, 1);
+    expect(plan[0]).toMatchObject({ action: 'remove', container: older.id });
+    expect(plan.slice(1).map((s) => s.action)).toEqual(['start', 'await-healthy']);
   });
 });
 
-describe('planRepair', () => {
-  const ctx = { current: '1.0.0', inProgress: undefined };
+describe('planFinish', () => {
+  it('stops the old version and keeps it as the rollback target; removes the rest', () => {
+    const old = c('1.0.0', 'running');
+    const older = c('0.9.0', 'exited');
+    const next = c('1.1.0', 'running');
+    expect(planFinish([old, older, next], '1.1.0', '1.0.0')).toEqual([
+      { action: 'stop', container: old.id, version: '1.0.0' },
+      { action: 'remove', container: older.id, version: '0.9.0', reason: 'superseded' },
+    ]);
+  });
 
-  it('leaves a lone running app alone', () => {
-    expect(planRepair([c('1.0.0', 'running')], ctx, 1)).toEqual({ steps: [], keep: '1.0.0' });
+  it('stops and removes a running version that is not the one to keep (a failed one)', () => {
+    const bad = c('2.0.0', 'restarting');
+    const good = c('1.0.0', 'running');
+    expect(planFinish([bad, good], '1.0.0', undefined).map((s) => s.action)).toEqual([
+      'stop',
+      'remove',
+    ]);
+  });
+});
+
+describe('planAbort', () => {
+  const from = { version: '1.0.0', commit: 'c1.0.0', image: 'img:1.0.0' };
+
+  it('removes the failed target and leaves the running old version alone', () => {
+    const fresh = c('1.1.0', 'running', 'unhealthy');
+    expect(planAbort([c('1.0.0', 'running'), fresh], '1.1.0', from, 1)).toEqual([
+      { action: 'remove', container: fresh.id, version: '1.1.0', reason: 'failed its gate' },
+    ]);
+  });
+
+  it('starts the old version again if a kill left it stopped', () => {
+    const old = c('1.0.0', 'exited');
+    const plan = planAbort([old, c('1.1.0', 'running', 'starting')], '1.1.0', from, 1);
+    expect(plan.map((s) => s.action)).toEqual(['remove', 'start', 'await-healthy']);
+    expect(plan[1]).toMatchObject({ container: old.id });
+  });
+});
+
+describe('planSettle', () => {
+  it('leaves a lone running app of the recorded version alone, whatever its health', () => {
+    expect(planSettle([c('1.0.0', 'running', 'unhealthy')], '1.0.0')).toEqual({
+      kind: 'ok',
+      cleanup: [],
+    });
   });
 
   it('removes half-created containers', () => {
     const half = c('1.1.0', 'created', 'none');
-    const plan = planRepair([c('1.0.0', 'running'), half], ctx, 1);
-    expect(plan.steps).toEqual([
-      { action: 'remove', container: half.id, version: '1.1.0', reason: 'half-created' },
-    ]);
+    const settle = planSettle([c('1.0.0', 'running'), half], '1.0.0');
+    expect(settle).toEqual({
+      kind: 'ok',
+      cleanup: [{ action: 'remove', container: half.id, version: '1.1.0', reason: 'half-created' }],
+    });
   });
 
-  it('finishes a switch whose new version is already healthy', () => {
-    const old = c('1.0.0', 'running');
-    const plan = planRepair(
-      [old, c('1.1.0', 'running')],
-      { current: '1.0.0', inProgress: { from: '1.0.0', to: '1.1.0' } },
-      1,
-    );
-    expect(plan.keep).toBe('1.1.0');
-    expect(plan.steps).toEqual([{ action: 'stop', container: old.id, version: '1.0.0' }]);
+  it('adopts the running app when the record knows none (a lost state volume)', () => {
+    const running = c('1.0.0', 'running');
+    expect(planSettle([c('0.9.0', 'exited'), running], undefined)).toEqual({
+      kind: 'adopt',
+      container: running,
+    });
+    expect(planSettle([], undefined)).toEqual({ kind: 'empty' });
   });
 
-  it('abandons a switch whose new version is not healthy yet', () => {
-    const fresh = c('1.1.0', 'running', 'starting');
-    const plan = planRepair(
-      [c('1.0.0', 'running'), fresh],
-      { current: '1.0.0', inProgress: { from: '1.0.0', to: '1.1.0' } },
-      1,
-    );
-    expect(plan.keep).toBe('1.0.0');
-    expect(plan.steps).toEqual([
-      { action: 'remove', container: fresh.id, version: '1.1.0', reason: 'switch cut short' },
-    ]);
-  });
-
-  it('starts the trusted version when nothing runs', () => {
-    const current = c('1.0.0', 'exited');
-    const plan = planRepair([c('0.9.0', 'exited'), current], ctx, 5);
-    expect(plan.keep).toBe('1.0.0');
-    expect(plan.steps.map((s) => s.action)).toEqual(['start', 'await-healthy']);
-  });
-
-  it('has nothing to keep when there are no containers', () => {
-    expect(planRepair([], ctx, 1)).toEqual({ steps: [], keep: undefined });
+  it('restores the recorded version when another one runs, or none', () => {
+    const other = c('2.0.0', 'running');
+    expect(planSettle([other, c('1.0.0', 'exited')], '1.0.0')).toEqual({
+      kind: 'restore',
+      from: other,
+    });
+    expect(planSettle([c('1.0.0', 'exited')], '1.0.0')).toEqual({
+      kind: 'restore',
+      from: undefined,
+    });
   });
 });
 
@@ -134,15 +159,15 @@ describe('verdicts', () => {
 
   it('watch: restart, exit and unhealthy trigger a rollback', () => {
     const base = c('1.1.0', 'running');
-    expect(watchVerdict(base, base)).toEqual({ ok: true });
-    expect(watchVerdict(base, { ...base, restartCount: 2 })).toEqual({
+    expect(watchVerdict(0, base)).toEqual({ ok: true });
+    expect(watchVerdict(0, { ...base, restartCount: 2 })).toEqual({
       ok: false,
       reason: 'restarted 2 time(s)',
     });
-    expect(watchVerdict(base, { ...base, state: 'exited', exitCode: 1 })).toMatchObject({
+    expect(watchVerdict(0, { ...base, state: 'exited', exitCode: 1 })).toMatchObject({
       ok: false,
     });
-    expect(watchVerdict(base, { ...base, health: 'unhealthy' })).toMatchObject({ ok: false });
+    expect(watchVerdict(0, { ...base, health: 'unhealthy' })).toMatchObject({ ok: false });
   });
 });
 
