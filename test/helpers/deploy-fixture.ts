@@ -78,7 +78,7 @@ export async function makeDeployer(
     },
     log,
   );
-  return { deployer, runtime, state, events, docker };
+  return { deployer, runtime, state, events, docker, log };
 }
 
 /** Removes every app container of this instance (by its label), its network and its volume. */
