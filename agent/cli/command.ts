@@ -3,7 +3,9 @@ import { InvalidArgumentError } from '../errors.js';
 
 export const USAGE = `usage: ota <command> [--json]
   status              device, running and previous version, activity, last poll, failed versions
-  history [N]         the last N deployments (default ${HISTORY_DEFAULT})
+  history [N] [--verbose]
+                      the last N deployments (default ${HISTORY_DEFAULT}), one line each;
+                      --verbose adds every line of each reason (e.g. a failed build's output)
   check               poll for a new release now
   rollback [VERSION]  back to the previous version, or to a kept VERSION
   pin VERSION         stay on VERSION (switching to it if it is kept); ignore new releases
@@ -23,7 +25,13 @@ export function usageOf(name: string): string {
 export type Command =
   | { readonly name: 'help' }
   | { readonly name: 'status' | 'check' | 'unpin' | 'fleet'; readonly json: boolean }
-  | { readonly name: 'history'; readonly json: boolean; readonly limit: number }
+  | {
+      readonly name: 'history';
+      readonly json: boolean;
+      readonly limit: number;
+      /** Every line of each reason (a failed build's output), not only the first. */
+      readonly verbose: boolean;
+    }
   | { readonly name: 'rollback'; readonly json: boolean; readonly version: string | undefined }
   | { readonly name: 'pin' | 'retry'; readonly json: boolean; readonly version: string };
 
@@ -59,8 +67,11 @@ export function parseCommand(argv: readonly string[]): Command {
   // "--" starts an option; "-5" is a value (and fails as one), so `history -5` names N.
   const options = rest.filter((a) => a.startsWith('--'));
   const values = rest.filter((a) => !a.startsWith('--'));
+  const allowed = name === 'history' ? ['--json', '--verbose'] : ['--json'];
   for (const option of options) {
-    if (option !== '--json') throw new InvalidArgumentError('option', '--json', option);
+    if (!allowed.includes(option)) {
+      throw new InvalidArgumentError('option', allowed.join(' or '), option);
+    }
   }
   const json = options.includes('--json');
   const names = POSITIONAL[name];
@@ -76,6 +87,7 @@ export function parseCommand(argv: readonly string[]): Command {
         name,
         json,
         limit: value === undefined ? HISTORY_DEFAULT : parseHistoryLimit(value, 'N'),
+        verbose: options.includes('--verbose'),
       };
     case 'rollback':
       return {

@@ -53,7 +53,7 @@ async function run(command: Exclude<Command, { name: 'help' }>): Promise<number>
       return 0;
     case 'history':
       print(await call('GET', `/history?limit=${command.limit}`), (h: Deployment[]) =>
-        formatHistory(h),
+        formatHistory(h, command.verbose),
       );
       return 0;
     case 'check':

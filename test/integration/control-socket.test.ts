@@ -161,12 +161,14 @@ describe('ota and the control socket refuse malformed input and keep answering',
     expect((await ota('rollback', '1.0.0-beta.2')).code).toBe(0);
     expect((await ota('history', '5')).code).toBe(0);
     expect((await ota('history')).code).toBe(0);
+    expect((await ota('history', '3', '--verbose')).code).toBe(0);
     expect(agent.calls).toEqual([
       'pin 1.2.0',
       'rollback undefined',
       'rollback 1.0.0-beta.2',
       'history 5',
       'history 20',
+      'history 3',
     ]);
   });
 

@@ -82,11 +82,23 @@ describe('ota command lines', () => {
     expect(parseCommand([])).toEqual({ name: 'help' });
     expect(parseCommand(['--help'])).toEqual({ name: 'help' });
     expect(parseCommand(['status', '--json'])).toEqual({ name: 'status', json: true });
-    expect(parseCommand(['history'])).toEqual({ name: 'history', json: false, limit: 20 });
+    expect(parseCommand(['history'])).toEqual({
+      name: 'history',
+      json: false,
+      limit: 20,
+      verbose: false,
+    });
     expect(parseCommand(['history', '5', '--json'])).toEqual({
       name: 'history',
       json: true,
       limit: 5,
+      verbose: false,
+    });
+    expect(parseCommand(['history', '--verbose'])).toEqual({
+      name: 'history',
+      json: false,
+      limit: 20,
+      verbose: true,
     });
     expect(parseCommand(['rollback'])).toEqual({
       name: 'rollback',
@@ -117,6 +129,8 @@ describe('ota command lines', () => {
     [['history', '5', '6'], 'extra argument'],
     [['unpin', '1.0.0'], 'extra argument'],
     [['status', '--verbos'], 'option'],
+    [['status', '--verbose'], 'option'],
+    [['history', '--verbos'], 'option'],
     [['rolback'], 'command'],
     [['toString'], 'command'],
   ])('%j is refused, naming %s', (argv, argument) => {
@@ -125,7 +139,7 @@ describe('ota command lines', () => {
 
   it('gives each command its usage line', () => {
     expect(usageOf('pin')).toBe('usage: ota pin VERSION [--json]');
-    expect(usageOf('history')).toBe('usage: ota history [N] [--json]');
+    expect(usageOf('history')).toBe('usage: ota history [N] [--verbose] [--json]');
     expect(usageOf('rollback')).toBe('usage: ota rollback [VERSION] [--json]');
   });
 });
