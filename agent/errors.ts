@@ -108,6 +108,28 @@ export class ImageRemoveError extends Error {
   }
 }
 
+/**
+ * An `ota` argument or a control request field that does not parse. Names the argument and
+ * what it takes; the value is quoted and clipped, since it may be anything a typo produced.
+ */
+export class InvalidArgumentError extends Error {
+  override readonly name = 'InvalidArgumentError';
+  constructor(
+    /** As the user wrote it: VERSION, N or --verbos on the command line; version or limit in a request. */
+    readonly argument: string,
+    readonly expected: string,
+    readonly got: unknown,
+  ) {
+    super(`${argument}: expected ${expected}, got ${describeValue(got)}`);
+  }
+}
+
+function describeValue(value: unknown): string {
+  if (value === undefined) return 'nothing';
+  const text = JSON.stringify(value) ?? String(value);
+  return text.length > 80 ? `${text.slice(0, 77)}...` : text;
+}
+
 export function formatBytes(bytes: number): string {
   if (!Number.isFinite(bytes)) return String(bytes);
   const units = ['B', 'KiB', 'MiB', 'GiB', 'TiB', 'PiB', 'EiB'];

@@ -16,17 +16,51 @@ export function formatStatus(s: StatusReport): string {
   for (const n of s.lastPoll?.notDeployed ?? []) lines.push(`waiting    ${n.version}: ${n.reason}`);
   if (s.failed.length > 0) {
     lines.push('failed');
-    for (const f of s.failed) lines.push(`  ${f.version}: ${f.reason}`);
+    for (const f of s.failed) lines.push(`  ${f.version}: ${summarizeReason(f.reason)}`);
   }
   return lines.join('\n');
 }
 
-export function formatHistory(rows: readonly Deployment[]): string {
+const RETRY_NOTE = '(will retry)';
+
+/** A reason's lines, trimmed, without empty ones or terminal control characters. */
+function reasonLines(reason: string): string[] {
+  return (
+    reason
+      .split(/\r?\n|\r/)
+      // biome-ignore lint/suspicious/noControlCharactersInRegex: they are what this removes (build output may hold escapes)
+      .map((line) => line.replace(/[\u0000-\u0008\u000b-\u001f\u007f]/g, '').trim())
+      .filter((line) => line.length > 0)
+  );
+}
+
+/**
+ * A reason on one line: its first line, e.g. "build of 1.2.0 failed: ... returned a non-zero
+ * code: 1", and how many lines were left out (a failed build carries the last 25 lines of its
+ * output). The retry note the updater appends after those lines is kept.
+ */
+export function summarizeReason(reason: string): string {
+  const lines = reasonLines(reason);
+  const [first = ''] = lines;
+  if (lines.length <= 1) return first;
+  const retry = lines.at(-1)?.endsWith(RETRY_NOTE) ? ` ${RETRY_NOTE}` : '';
+  return `${first}${retry} (+${lines.length - 1} lines: ota history --verbose)`;
+}
+
+/**
+ * One line per deployment, newest first. With `verbose`, the rest of each reason follows its
+ * row, indented, as the agent recorded it.
+ */
+export function formatHistory(rows: readonly Deployment[], verbose = false): string {
   if (rows.length === 0) return 'no deployments yet';
   return rows
-    .map((d) =>
-      `${d.startedAt}  ${d.kind.padEnd(13)} ${(d.from ?? '-').padEnd(12)} -> ${d.to.padEnd(12)} ${(d.outcome ?? 'in progress').padEnd(11)} ${d.reason ?? ''}`.trimEnd(),
-    )
+    .map((d) => {
+      const lines = d.reason ? reasonLines(d.reason) : [];
+      const reason = verbose ? (lines[0] ?? '') : summarizeReason(d.reason ?? '');
+      const row =
+        `${d.startedAt}  ${d.kind.padEnd(13)} ${(d.from ?? '-').padEnd(12)} -> ${d.to.padEnd(12)} ${(d.outcome ?? 'in progress').padEnd(11)} ${reason}`.trimEnd();
+      return verbose ? [row, ...lines.slice(1).map((l) => `    ${l}`)].join('\n') : row;
+    })
     .join('\n');
 }
 

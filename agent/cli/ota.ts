@@ -2,20 +2,14 @@
 import { request } from 'node:http';
 import { join } from 'node:path';
 import type { ActionResult, StatusReport } from '../control/control-api.js';
+import { InvalidArgumentError } from '../errors.js';
 import type { FleetReport } from '../report/central-reporter.js';
 import type { Deployment } from '../state/agent-state.js';
+import { type Command, parseCommand, USAGE, usageOf } from './command.js';
 import { formatAction, formatFleet, formatHistory, formatStatus } from './format.js';
 
-const USAGE = `usage: ota <command> [--json]
-  status              device, running and previous version, activity, last poll, failed versions
-  history [N]         the last N deployments (default 20)
-  check               poll for a new release now
-  rollback [VERSION]  back to the previous version, or to a kept VERSION
-  pin VERSION         stay on VERSION (switching to it if it is kept); ignore new releases
-  unpin               follow releases again
-  retry VERSION       clear VERSION's failed mark so it may be deployed again
-  fleet               all devices by version and group, and each rollout's outcomes
-                      (read from the central database)`;
+/** The agent refused the request as malformed (HTTP 400): a usage error, like a bad argument. */
+class RefusedRequest extends Error {}
 
 function call(method: 'GET' | 'POST', path: string, payload?: unknown): Promise<unknown> {
   const socketPath = join(process.env.OTA_STATE_DIR ?? '/var/lib/ota', 'agent.sock');
@@ -30,7 +24,9 @@ function call(method: 'GET' | 'POST', path: string, payload?: unknown): Promise<
         res.on('end', () => {
           try {
             const parsed = JSON.parse(text);
-            if ((res.statusCode ?? 500) >= 400) reject(new Error(parsed.message ?? text));
+            const status = res.statusCode ?? 500;
+            if (status === 400) reject(new RefusedRequest(parsed.message ?? text));
+            else if (status >= 400) reject(new Error(parsed.message ?? text));
             else resolve(parsed);
           } catch {
             reject(new Error(text || `HTTP ${res.statusCode}`));
@@ -45,12 +41,10 @@ function call(method: 'GET' | 'POST', path: string, payload?: unknown): Promise<
   });
 }
 
-async function main(argv: string[]): Promise<number> {
-  const json = argv.includes('--json');
-  const [command, arg] = argv.filter((a) => a !== '--json');
+async function run(command: Exclude<Command, { name: 'help' }>): Promise<number> {
   const print = (value: unknown, text: (v: never) => string) =>
-    console.log(json ? JSON.stringify(value, null, 2) : text(value as never));
-  switch (command) {
+    console.log(command.json ? JSON.stringify(value, null, 2) : text(value as never));
+  switch (command.name) {
     case 'status':
       print(await call('GET', '/status'), (s: StatusReport) => formatStatus(s));
       return 0;
@@ -58,26 +52,46 @@ async function main(argv: string[]): Promise<number> {
       print(await call('GET', '/fleet'), (f: FleetReport) => formatFleet(f));
       return 0;
     case 'history':
-      print(await call('GET', `/history?limit=${Number(arg ?? 20) || 20}`), (h: Deployment[]) =>
-        formatHistory(h),
+      print(await call('GET', `/history?limit=${command.limit}`), (h: Deployment[]) =>
+        formatHistory(h, command.verbose),
       );
       return 0;
     case 'check':
     case 'unpin':
+      return action(await call('POST', `/${command.name}`, {}));
     case 'rollback':
+    case 'pin':
     case 'retry':
-    case 'pin': {
-      if ((command === 'pin' || command === 'retry') && !arg) {
-        console.error(`ota ${command}: which version?`);
-        return 2;
-      }
-      const result = (await call('POST', `/${command}`, { version: arg })) as ActionResult;
-      print(result, formatAction);
-      return result.ok ? 0 : 1;
-    }
-    default:
-      console.error(USAGE);
-      return command === undefined || command === 'help' || command === '--help' ? 0 : 2;
+      return action(await call('POST', `/${command.name}`, { version: command.version }));
+  }
+
+  function action(result: unknown): number {
+    print(result, formatAction);
+    return (result as ActionResult).ok ? 0 : 1;
+  }
+}
+
+async function main(argv: string[]): Promise<number> {
+  let command: Command;
+  try {
+    command = parseCommand(argv);
+  } catch (err) {
+    if (!(err instanceof InvalidArgumentError)) throw err;
+    const unknownCommand = err.argument === 'command';
+    const name = unknownCommand ? 'ota' : `ota ${argv[0]}`;
+    console.error(`${name}: ${err.message}\n${unknownCommand ? USAGE : usageOf(argv[0] ?? '')}`);
+    return 2;
+  }
+  if (command.name === 'help') {
+    console.log(USAGE);
+    return 0;
+  }
+  try {
+    return await run(command);
+  } catch (err) {
+    if (!(err instanceof RefusedRequest)) throw err;
+    console.error(`ota ${command.name}: ${err.message}`);
+    return 2;
   }
 }
 

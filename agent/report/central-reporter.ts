@@ -1,5 +1,5 @@
 import type { Knex } from 'knex';
-import { migrationsInCode } from '../../app/store/migration-source.js';
+import { sharedMigrations } from '../../app/store/migration-source.js';
 import type { AgentLogger } from '../log.js';
 import type { Deployment } from '../state/agent-state.js';
 
@@ -41,13 +41,13 @@ const createDevices: Knex.Migration = {
   },
 };
 
-export const reporterMigrations = {
-  tableName: 'ota_migrations',
-  migrationSource: migrationsInCode({
-    '20261123150000_ota_deployments': createDeployments,
-    '20261123170000_ota_devices': createDevices,
-  }),
-};
+// Agents of several versions report into one database, as the app does: expand-only
+// migrations (new tables, nullable or defaulted columns; never a rename or a drop in the same
+// release), and an older agent ignores the migrations a newer one added.
+export const reporterMigrations = sharedMigrations('ota_migrations', {
+  '20261123150000_ota_deployments': createDeployments,
+  '20261123170000_ota_devices': createDevices,
+});
 
 export interface DeviceInfo {
   readonly groups: readonly string[];

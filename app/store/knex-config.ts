@@ -1,13 +1,13 @@
 import type { Knex } from 'knex';
 import type { DbConfig } from '../config.js';
-import { migrationSource } from './migrations/index.js';
+import { appMigrations } from './migrations/index.js';
 
 const CONNECT_TIMEOUT_MS = 10_000;
 
 /** Turns the validated settings into a knex configuration; main.ts calls knex() with it. */
 export function knexConfig(db: DbConfig): Knex.Config {
   const common = {
-    migrations: { migrationSource, tableName: 'weather_migrations' },
+    migrations: appMigrations,
     acquireConnectionTimeout: CONNECT_TIMEOUT_MS,
   };
   switch (db.client) {

@@ -18,3 +18,25 @@ export function migrationsInCode(
     },
   };
 }
+
+/**
+ * Migrator settings for a database that several versions of the code write to at once: the
+ * central database, shared by a fleet in a staged rollout and by a device that rolled back.
+ * knex normally refuses to run when the database records a migration the code does not list
+ * ("the migration directory is corrupt"); an older version would then never upload again.
+ * With list validation off, knex runs only the listed migrations the database lacks and
+ * ignores the ones it does not know. That is safe only because every migration is
+ * expand-only (see README, "Changing the central database"): a newer version adds nullable
+ * or defaulted columns and new tables, so older code's reads and inserts keep working and the
+ * columns it does not know keep their defaults.
+ */
+export function sharedMigrations(
+  tableName: string,
+  migrations: Readonly<Record<string, Knex.Migration>>,
+): Knex.MigratorConfig {
+  return {
+    tableName,
+    migrationSource: migrationsInCode(migrations),
+    disableMigrationsListValidation: true,
+  };
+}
