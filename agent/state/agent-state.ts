@@ -35,7 +35,13 @@ export class AgentState {
       client: 'better-sqlite3',
       connection: { filename: file },
       useNullAsDefault: true,
-      migrations: { migrationSource: agentMigrationSource, tableName: 'agent_migrations' },
+      // Expand-only, like the central database: an older agent (after its own rollback) runs
+      // on a state file a newer one migrated, ignoring the migrations it does not know.
+      migrations: {
+        migrationSource: agentMigrationSource,
+        tableName: 'agent_migrations',
+        disableMigrationsListValidation: true,
+      },
       pool: { min: 1, max: 1 },
     };
   }
