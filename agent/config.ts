@@ -27,6 +27,8 @@ export interface AgentConfig {
   readonly registryAuth: { username: string; password: string; serveraddress: string } | undefined;
   readonly keepImages: number;
   readonly minFreeBytes: number;
+  /** Where the disk-space check measures, when the engine's own storage path is not visible. */
+  readonly diskCheckPath: string | undefined;
   readonly healthTimeoutMs: number;
   readonly watchMs: number;
   readonly appNetwork: string;
@@ -217,6 +219,14 @@ export function loadAgentConfig(
         : undefined,
     keepImages: read.int('OTA_KEEP_IMAGES', 3, 1, 100),
     minFreeBytes: read.int('OTA_MIN_FREE_MB', 1024, 0, 10_000_000) * 1024 * 1024,
+    diskCheckPath: read.optional('OTA_DISK_CHECK_PATH')
+      ? read.matching(
+          'OTA_DISK_CHECK_PATH',
+          /^\//,
+          'an absolute path inside the agent container',
+          '',
+        )
+      : undefined,
     healthTimeoutMs: read.duration('OTA_HEALTH_TIMEOUT', 120_000, 5_000, 3_600_000),
     watchMs: read.duration('OTA_WATCH_WINDOW', 120_000, 0, 86_400_000),
     appNetwork: read.string('OTA_APP_NETWORK', 'ota-app'),

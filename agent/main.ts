@@ -71,6 +71,7 @@ async function main(): Promise<void> {
       buildArgs: config.buildArgs,
       registryAuth: config.registryAuth,
       minFreeBytes: config.minFreeBytes,
+      dataPath: config.diskCheckPath,
     },
     log.child({ module: 'image' }),
   );

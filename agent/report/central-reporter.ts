@@ -2,6 +2,14 @@ import type { Knex } from 'knex';
 import { sharedMigrations } from '../../app/store/migration-source.js';
 import type { AgentLogger } from '../log.js';
 import type { Deployment } from '../state/agent-state.js';
+import {
+  fleetDevicesQuery,
+  insertAgentDeviceQuery,
+  insertDeploymentQuery,
+  rolloutOutcomesQuery,
+  updateAgentDeviceQuery,
+  updateDeploymentQuery,
+} from './reporter-queries.js';
 
 // The agent's table in the central database, next to the app's devices and readings, so one
 // query shows which device runs which version and how each rollout went there.
@@ -107,8 +115,8 @@ export class CentralReporter {
           started_at: new Date(d.startedAt),
           finished_at: d.finishedAt ? new Date(d.finishedAt) : null,
         };
-        const updated = await this.db('ota_deployments').where(key).update(row);
-        if (updated === 0) await this.db('ota_deployments').insert({ ...key, ...row });
+        const updated = await updateDeploymentQuery(this.db, key, row);
+        if (updated === 0) await insertDeploymentQuery(this.db, key, row);
       }
       if (device) {
         const row = {
@@ -117,9 +125,8 @@ export class CentralReporter {
           pinned: device.pinned ?? null,
           agent_seen: new Date(),
         };
-        const where = { device_id: this.deviceId };
-        const updated = await this.db('ota_devices').where(where).update(row);
-        if (updated === 0) await this.db('ota_devices').insert({ ...where, ...row });
+        const updated = await updateAgentDeviceQuery(this.db, this.deviceId, row);
+        if (updated === 0) await insertAgentDeviceQuery(this.db, this.deviceId, row);
       }
       return true;
     } catch (err) {
@@ -132,18 +139,12 @@ export class CentralReporter {
   async fleet(): Promise<FleetReport> {
     await this.db.migrate.latest(reporterMigrations);
     const hasDevices = await this.db.schema.hasTable('devices');
-    const devices = hasDevices
-      ? await this.db('devices as d')
-          .leftJoin('ota_devices as o', 'o.device_id', 'd.id')
-          .select('d.id', 'd.app_version', 'd.status', 'd.last_seen', 'o.groups')
-          .orderBy('d.id')
-      : [];
-    const outcomes: { to_version: string; outcome: string | null; n: number | string }[] =
-      await this.db('ota_deployments')
-        .where('kind', 'switch')
-        .select('to_version', 'outcome')
-        .count({ n: '*' })
-        .groupBy('to_version', 'outcome');
+    const devices = hasDevices ? await fleetDevicesQuery(this.db) : [];
+    const outcomes = (await rolloutOutcomesQuery(this.db)) as {
+      to_version: string;
+      outcome: string | null;
+      n: number | string;
+    }[];
     const rollouts = new Map<string, { succeeded: number; failed: number; rolledBack: number }>();
     for (const o of outcomes) {
       const r = rollouts.get(o.to_version) ?? { succeeded: 0, failed: 0, rolledBack: 0 };

@@ -358,6 +358,18 @@ describe('DockerImageStore on the real engine', () => {
     // A dead registry: had the pull started, this would be a PullError.
     await expect(images.pull(r, (e) => progress.push(e))).rejects.toBeInstanceOf(DiskSpaceError);
     expect(progress).toEqual([]);
+    // Measured where this engine, by its own `docker info`, keeps images (the test runs on the
+    // host, where every path is visible): DockerRootDir on the classic store, containerd's
+    // root on the containerd store.
+    const root = await docker(['info', '--format', '{{.DockerRootDir}}']);
+    const driverStatus = await docker(['info', '--format', '{{json .DriverStatus}}']);
+    const containerdStore = driverStatus.includes('io.containerd.snapshotter.v1');
+    expect((err as DiskSpaceError).path).toBe(
+      containerdStore ? expect.stringMatching(/containerd(\/daemon)?$/) : root,
+    );
+    expect(events().filter((e) => e.msg === 'disk-space check measures this path')).toEqual([
+      expect.objectContaining({ imageStore: containerdStore ? 'containerd' : 'classic' }),
+    ]);
     expect(events().some((e) => e.msg === 'building image' || e.msg === 'pulling image')).toBe(
       false,
     );
