@@ -28,7 +28,7 @@ import {
   updateDeviceQuery,
 } from '../../app/store/central-queries.js';
 import { knexConfig } from '../../app/store/knex-config.js';
-import { migrationSource as appMigrations } from '../../app/store/migrations/index.js';
+import { appMigrations } from '../../app/store/migrations/index.js';
 import { sampleReadings } from '../helpers/readings.js';
 
 const mssql = knex({ client: 'mssql' });
@@ -131,8 +131,8 @@ const agentDevice = { groups: 'canary', channel: 'stable', pinned: null, agent_s
 describe('central database statements in the mssql dialect (compiled, not run)', () => {
   it('the app and agent migrations are portable T-SQL DDL', async () => {
     const ddl = [
-      ...(await allMigrations(appMigrations)),
-      ...(await allMigrations(reporterMigrations.migrationSource)),
+      ...(await allMigrations(appMigrations.migrationSource as Knex.MigrationSource<string>)),
+      ...(await allMigrations(reporterMigrations.migrationSource as Knex.MigrationSource<string>)),
     ];
     expect(ddl.map((s) => s.sql.split(' (')[0])).toEqual([
       'CREATE TABLE [devices]',
