@@ -13,7 +13,7 @@ import type { AppRunSpec } from './deploy/container-runtime.js';
 import { Deployer } from './deploy/deployer.js';
 import { DockerContainerRuntime } from './deploy/docker-runtime.js';
 import type { TargetImage } from './deploy/plan.js';
-import { loadOrCreateDeviceId } from './device-id.js';
+import { deviceIdOfApps, loadOrCreateDeviceId } from './device-id.js';
 import { DockerImageStore } from './image/docker-image-store.js';
 import { createAgentLogger } from './log.js';
 import { gitClient } from './release/git-client.js';
@@ -42,10 +42,14 @@ function loadConfigOrExit() {
 async function main(): Promise<void> {
   const config = loadConfigOrExit();
   const log = createAgentLogger(config.logLevel);
-  const deviceId = loadOrCreateDeviceId(join(config.stateDir, 'device-id'), config.deviceName);
-
   const docker = new Docker();
   const engine = await docker.version();
+  const runtime = new DockerContainerRuntime(docker, config.appNetwork);
+  const deviceId = loadOrCreateDeviceId(
+    join(config.stateDir, 'device-id'),
+    config.deviceName,
+    deviceIdOfApps(await runtime.list()),
+  );
   log.info({ engine: engine.Version, api: engine.ApiVersion, deviceId }, 'docker engine reachable');
 
   const state = new AgentState(knex(AgentState.knexConfig(join(config.stateDir, 'agent.db'))));
@@ -88,7 +92,7 @@ async function main(): Promise<void> {
     logMaxFiles: 3,
   });
   const deployer = new Deployer(
-    new DockerContainerRuntime(docker, config.appNetwork),
+    runtime,
     state,
     {
       healthTimeoutMs: config.healthTimeoutMs,

@@ -13,6 +13,7 @@ import type { AppImage, ImageStore, ProgressEvent } from './image/image-store.js
 import type { AgentLogger } from './log.js';
 import type { ReleaseSource } from './release/release-source.js';
 import type { ReleaseTarget } from './release/release-watcher.js';
+import { compareVersions, parseVersion } from './release/version.js';
 import type { AgentState } from './state/agent-state.js';
 import { markFailed, previousOf } from './state/device-record.js';
 import type { StatusBoard } from './status.js';
@@ -103,6 +104,21 @@ export class Updater {
     return (await this.state.record()).buildFailures[version] ?? 0;
   }
 
+  /**
+   * Versions whose local images are worth keeping, most wanted first: the ones that ran well,
+   * newest first, then local images the record does not know (a lost or new state volume:
+   * the engine still holds the earlier versions, which stay rollback targets), highest first.
+   */
+  private async keptVersions() {
+    const record = await this.state.record();
+    const images = await this.images.list(); // newest first
+    const unknown = images
+      .map((i) => i.version)
+      .filter((v) => !record.good.includes(v) && record.failed[v] === undefined)
+      .sort(byVersionDescending);
+    return { record, images, kept: [...record.good, ...unknown] };
+  }
+
   /** Build contexts left by a build the agent was killed in. */
   removeStaleContexts(): void {
     rmSync(join(this.options.stateDir, 'contexts'), { recursive: true, force: true });
@@ -134,7 +150,9 @@ export class Updater {
 
   /** Back to the previous version, or a named kept one. */
   async rollback(version?: string): Promise<SwitchOutcome> {
-    const to = version ?? (await this.deployer.previousVersion());
+    const { record, kept } = await this.keptVersions();
+    const running = record.running?.version;
+    const to = version ?? previousOf(record) ?? highestBelow(kept, running);
     if (!to) throw new Error('no previous version to roll back to');
     this.status.set('rolling-back', to);
     try {
@@ -146,9 +164,7 @@ export class Updater {
 
   /** Keeps the last N successful versions' images, never the running or previous one. */
   async prune(): Promise<string[]> {
-    const images = await this.images.list();
-    const record = await this.state.record();
-    const successful = record.good;
+    const { record, kept, images } = await this.keptVersions();
     const running = record.running?.version;
     const previous = previousOf(record);
     const change = record.change?.to.version;
@@ -157,7 +173,7 @@ export class Updater {
     );
     const remove = planRetention(
       images.map((i) => i.version),
-      successful,
+      kept,
       this.options.keepImages,
       protect,
     );
@@ -171,4 +187,18 @@ export class Updater {
     }
     return remove;
   }
+}
+
+const byVersionDescending = (a: string, b: string): number => {
+  const [va, vb] = [parseVersion(a), parseVersion(b)];
+  return va && vb ? compareVersions(vb, va) : 0;
+};
+
+/** With no history to go by: the highest kept version below the running one. */
+function highestBelow(kept: readonly string[], running: string | undefined): string | undefined {
+  const current = running === undefined ? undefined : parseVersion(running);
+  return [...kept].sort(byVersionDescending).find((v) => {
+    const parsed = parseVersion(v);
+    return v !== running && (!current || !parsed || compareVersions(parsed, current) < 0);
+  });
 }

@@ -21,6 +21,8 @@ export interface AppContainer {
   readonly exitCode: number;
   readonly createdAt: string;
   readonly startedAt: string;
+  /** The device id the app was started with (WEATHER_DEVICE_ID): recovers a lost state volume. */
+  readonly deviceId?: string | undefined;
 }
 
 /** How app containers are run: the same for every version, only image and version differ. */

@@ -48,6 +48,9 @@ export class DockerContainerRuntime implements ContainerRuntime {
         exitCode: info.State.ExitCode,
         createdAt: info.Created,
         startedAt: info.State.StartedAt,
+        deviceId: (info.Config.Env ?? [])
+          .find((e) => e.startsWith('WEATHER_DEVICE_ID='))
+          ?.slice('WEATHER_DEVICE_ID='.length),
       };
     } catch (err) {
       if (isNotFound(err)) return undefined;
