@@ -12,6 +12,10 @@ RUN npm ci --no-audit --no-fund
 COPY tsconfig.json tsconfig.app.json ./
 COPY app ./app
 RUN npx tsc -p tsconfig.app.json && npm prune --omit=dev --no-audit --no-fund
+# The classic builder leaves this stage as an untagged image; the label lets the agent find
+# and prune those (it keeps the newest as the next build's cache). Constant, so it never
+# invalidates the cache.
+LABEL io.edge-ota.stage="build"
 
 FROM ${NODE_IMAGE}
 ARG VERSION=0.0.0-dev

@@ -38,7 +38,7 @@ export class Agent implements AgentControl {
 
   /** Repairs what a previous run left, then starts polling. */
   async start(makeLoop: (agent: Agent) => PollLoop): Promise<void> {
-    this.updater.removeStaleContexts();
+    await this.updater.removeLeftovers();
     await this.refresh();
     // Resumes a change or a watch window a kill cut short (a watch can take minutes: polls
     // start meanwhile and queue behind it).

@@ -119,9 +119,16 @@ export class Updater {
     return { record, images, kept: [...record.good, ...unknown] };
   }
 
-  /** Build contexts left by a build the agent was killed in. */
-  removeStaleContexts(): void {
+  /** What a build the agent was killed in leaves: its context file and its builder stage. */
+  async removeLeftovers(): Promise<void> {
     rmSync(join(this.options.stateDir, 'contexts'), { recursive: true, force: true });
+    await this.pruneBuildStages();
+  }
+
+  private async pruneBuildStages(): Promise<void> {
+    await this.images
+      .pruneBuildStages()
+      .catch((err) => this.log.warn({ err }, 'could not prune builder-stage images'));
   }
 
   private async obtain(target: ReleaseTarget): Promise<AppImage> {
@@ -145,6 +152,7 @@ export class Updater {
       return await this.images.build(release, context, progress);
     } finally {
       rmSync(context, { force: true });
+      await this.pruneBuildStages();
     }
   }
 

@@ -6,6 +6,7 @@ import { BuildError, ImageMismatchError, ImageRemoveError, PullError } from '../
 import { LABEL, MANAGED_BY, managedFilter, managedLabels, OCI } from '../labels.js';
 import type { AgentLogger } from '../log.js';
 import { isOurs, toAppImage } from './app-image.js';
+import { pruneBuildStages } from './build-stages.js';
 import { EngineDiskSpace } from './disk-space.js';
 import { type BuildOptions, runBuild } from './engine-build.js';
 import { messageOf, pullError, statusOf } from './engine-errors.js';
@@ -90,7 +91,7 @@ export class DockerImageStore implements ImageStore {
       });
     });
     const ref = this.ref(version);
-    const started = Date.now();
+    const started = performance.now();
     this.log.info({ version, commit, platform: this.options.platform }, 'building image');
     await this.runBuild(version, createReadStream(contextTar), {
       t: ref,
@@ -101,15 +102,22 @@ export class DockerImageStore implements ImageStore {
     });
     const image = await this.find(version);
     if (!image) throw new BuildError(version, `${ref} is missing after a successful build`, []);
-    this.log.info({ version, id: image.id, ms: Date.now() - started }, 'image built');
+    this.log.info(
+      { version, id: image.id, ms: Math.round(performance.now() - started) },
+      'image built',
+    );
     return image;
+  }
+
+  pruneBuildStages(): Promise<number> {
+    return pruneBuildStages(this.docker, this.log);
   }
 
   async pull(release: ReleaseToInstall, onProgress?: (e: ProgressEvent) => void) {
     const { version, commit } = release;
     await this.disk.ensure(version);
     const remote = `${this.options.repository}:${version}`;
-    const started = Date.now();
+    const started = performance.now();
     this.log.info({ version, ref: remote, platform: this.options.platform }, 'pulling image');
     try {
       const stream = await this.docker.pull(remote, {
@@ -155,7 +163,10 @@ export class DockerImageStore implements ImageStore {
     }
     const image = await this.find(version);
     if (!image) throw new PullError('registry', version, remote, 'labelled image missing');
-    this.log.info({ version, id: image.id, ms: Date.now() - started }, 'image pulled');
+    this.log.info(
+      { version, id: image.id, ms: Math.round(performance.now() - started) },
+      'image pulled',
+    );
     return image;
   }
 

@@ -45,6 +45,11 @@ export interface ImageStore {
   ): Promise<AppImage>;
   /** Pulls <repository>:<version>, checks revision label == commit and architecture == platform. */
   pull(release: ReleaseToInstall, onProgress?: (e: ProgressEvent) => void): Promise<AppImage>;
+  /**
+   * Removes builder-stage images left by earlier builds (labelled by the Dockerfile), keeping
+   * the newest as the next build's cache. Returns how many were removed.
+   */
+  pruneBuildStages(): Promise<number>;
   /** Removes one of the agent's images (never anything else). */
   remove(version: string): Promise<void>;
   /** Free bytes on the engine's storage, for the disk-space check before build/pull. */
