@@ -10,6 +10,7 @@ COPY package.json package-lock.json ./
 # better-sqlite3 compiles here when no prebuilt binary can be fetched (needs python3, make, g++).
 RUN npm ci --no-audit --no-fund
 COPY tsconfig.json tsconfig.app.json ./
+COPY common ./common
 COPY app ./app
 RUN npx tsc -p tsconfig.app.json && npm prune --omit=dev --no-audit --no-fund
 # The classic builder leaves this stage as an untagged image; the label lets the agent find

@@ -1,7 +1,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { envReader } from '../app/env-reader.js';
-import { ConfigError } from '../app/errors.js';
+import { ConfigError } from '../common/config-error.js';
+import { envReader } from '../common/env-reader.js';
 
 export interface AgentConfig {
   readonly repoUrl: string;

@@ -3,9 +3,10 @@ import { existsSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import Docker from 'dockerode';
 import knex from 'knex';
-import { loadAppConfig } from '../app/config.js';
-import { ConfigError } from '../app/errors.js';
-import { knexConfig } from '../app/store/knex-config.js';
+import { ConfigError } from '../common/config-error.js';
+import { readDbConfig } from '../common/db-config.js';
+import { envReader } from '../common/env-reader.js';
+import { knexConnection } from '../common/knex-connection.js';
 import { Agent } from './agent.js';
 import { ledgerFile, loadAgentConfig } from './config.js';
 import { serveControl } from './control/control-server.js';
@@ -136,11 +137,11 @@ async function main(): Promise<void> {
   );
   // The central database the app writes to, from the same WEATHER_* settings. With the
   // default SQLite file, compose mounts the app's data volume at /data for this.
-  const central = loadAppConfig({ ...config.appEnv, WEATHER_DATA_DIR: '/data' }).db;
+  const central = readDbConfig(envReader(config.appEnv), '/data');
   const reporter =
     central.client !== 'sqlite' || existsSync(dirname(central.file))
       ? new CentralReporter(
-          knex(knexConfig(central)),
+          knex(knexConnection(central, 'edge-ota-agent')),
           deviceId,
           log.child({ module: 'report' }),
           // The app (uid 1000) creates the SQLite file; if the agent (root) made it first,

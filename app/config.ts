@@ -1,23 +1,7 @@
 import { hostname } from 'node:os';
 import { join } from 'node:path';
-import { envReader } from './env-reader.js';
-import { ConfigError } from './errors.js';
-
-export type DbClient = 'sqlite' | 'mssql' | 'postgres';
-
-export interface DbConfig {
-  readonly client: DbClient;
-  /** sqlite only */
-  readonly file: string;
-  readonly host: string | undefined;
-  readonly port: number | undefined;
-  readonly database: string | undefined;
-  readonly user: string | undefined;
-  readonly password: string | undefined;
-  /** mssql: encrypted connection (required by Azure SQL); postgres: TLS */
-  readonly encrypt: boolean;
-  readonly trustServerCertificate: boolean;
-}
+import { type DbConfig, readDbConfig } from '../common/db-config.js';
+import { envReader } from '../common/env-reader.js';
 
 export interface AppConfig {
   readonly deviceId: string;
@@ -46,33 +30,7 @@ export function loadAppConfig(env: Record<string, string | undefined> = process.
   const read = envReader(env);
   const host = hostname();
   const dataDir = read.string('WEATHER_DATA_DIR', '/data');
-  const client = read.oneOf<DbClient>(
-    'WEATHER_DB_CLIENT',
-    ['sqlite', 'mssql', 'postgres'],
-    'sqlite',
-  );
-  const network = client !== 'sqlite';
-  const need = (name: string): string => {
-    const value = read.optional(name);
-    if (network && value === undefined) {
-      throw new ConfigError(name, `a value when WEATHER_DB_CLIENT=${client}`, undefined);
-    }
-    return value ?? '';
-  };
-
-  const db: DbConfig = Object.freeze({
-    client,
-    file: read.string('WEATHER_DB_FILE', join(dataDir, 'weather.db')),
-    host: network ? need('WEATHER_DB_HOST') : undefined,
-    port: network
-      ? read.int('WEATHER_DB_PORT', client === 'mssql' ? 1433 : 5432, 1, 65535)
-      : undefined,
-    database: network ? need('WEATHER_DB_NAME') : undefined,
-    user: network ? need('WEATHER_DB_USER') : undefined,
-    password: network ? read.secret('WEATHER_DB_PASSWORD') : undefined,
-    encrypt: read.bool('WEATHER_DB_ENCRYPT', client === 'mssql'),
-    trustServerCertificate: read.bool('WEATHER_DB_TRUST_SERVER_CERTIFICATE', false),
-  });
+  const db = readDbConfig(read, dataDir);
 
   const intervalMs = read.int('WEATHER_INTERVAL_MS', 10_000, 100, 86_400_000);
   const seed = read.optional('WEATHER_SEED');

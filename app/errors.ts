@@ -1,17 +1,3 @@
-/** A setting that is missing or malformed; `variable` names the environment variable. */
-export class ConfigError extends Error {
-  override readonly name = 'ConfigError';
-  constructor(
-    readonly variable: string,
-    readonly expected: string,
-    readonly received: string | undefined,
-  ) {
-    super(
-      `${variable}: expected ${expected}, got ${received === undefined ? 'nothing' : JSON.stringify(received)}`,
-    );
-  }
-}
-
 /** The local spool could not be written: the app can no longer keep readings safe. */
 export class SpoolWriteError extends Error {
   override readonly name = 'SpoolWriteError';

@@ -1,8 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import knex from 'knex';
 import pRetry from 'p-retry';
+import { ConfigError } from '../common/config-error.js';
 import { loadAppConfig } from './config.js';
-import { ConfigError } from './errors.js';
 import { HealthReporter } from './health.js';
 import { createLogger } from './log.js';
 import { Sampler } from './sensor/sampler.js';

@@ -1,5 +1,5 @@
 import type { Knex } from 'knex';
-import { sharedMigrations } from '../../app/store/migration-source.js';
+import { sharedMigrations } from '../../common/migration-source.js';
 import type { AgentLogger } from '../log.js';
 import type { Deployment } from '../state/agent-state.js';
 import {

@@ -1,70 +1,9 @@
 import type { Knex } from 'knex';
-import type { DbConfig } from '../config.js';
+import type { DbConfig } from '../../common/db-config.js';
+import { knexConnection } from '../../common/knex-connection.js';
 import { appMigrations } from './migrations/index.js';
 
-const CONNECT_TIMEOUT_MS = 10_000;
-
-/** Turns the validated settings into a knex configuration; main.ts calls knex() with it. */
+/** The app's central database: the shared connection settings plus the app's migrations. */
 export function knexConfig(db: DbConfig): Knex.Config {
-  const common = {
-    migrations: appMigrations,
-    acquireConnectionTimeout: CONNECT_TIMEOUT_MS,
-  };
-  switch (db.client) {
-    case 'sqlite':
-      return {
-        ...common,
-        client: 'better-sqlite3',
-        connection: { filename: db.file },
-        useNullAsDefault: true,
-        pool: {
-          min: 1,
-          max: 1,
-          // Old and new app containers may share this file during an update.
-          afterCreate: (
-            conn: { pragma(s: string): unknown },
-            done: (err: Error | null) => void,
-          ) => {
-            conn.pragma('journal_mode = WAL');
-            conn.pragma('busy_timeout = 10000');
-            done(null);
-          },
-        },
-      };
-    case 'mssql':
-      return {
-        ...common,
-        client: 'mssql',
-        connection: {
-          server: db.host ?? '',
-          port: db.port,
-          database: db.database,
-          user: db.user,
-          password: db.password,
-          connectionTimeout: CONNECT_TIMEOUT_MS,
-          requestTimeout: 30_000,
-          options: {
-            encrypt: db.encrypt,
-            trustServerCertificate: db.trustServerCertificate,
-            appName: 'weather-app',
-          },
-        },
-        pool: { min: 0, max: 2 },
-      };
-    case 'postgres':
-      return {
-        ...common,
-        client: 'pg',
-        connection: {
-          host: db.host,
-          port: db.port,
-          database: db.database,
-          user: db.user,
-          password: db.password,
-          ssl: db.encrypt ? { rejectUnauthorized: !db.trustServerCertificate } : false,
-          connectionTimeoutMillis: CONNECT_TIMEOUT_MS,
-        },
-        pool: { min: 0, max: 2 },
-      };
-  }
+  return { ...knexConnection(db, 'weather-app'), migrations: appMigrations };
 }

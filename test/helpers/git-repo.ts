@@ -13,6 +13,7 @@ const APP_FILES = [
   'tsconfig.app.json',
   'Dockerfile.app',
   '.dockerignore',
+  'common',
   'app',
 ];
 

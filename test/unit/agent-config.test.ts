@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { loadAgentConfig, originOf } from '../../agent/config.js';
-import { ConfigError } from '../../app/errors.js';
+import { ConfigError } from '../../common/config-error.js';
 
 const base = { OTA_REPO_URL: 'https://github.com/acme/weather.git' };
 

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { loadAppConfig } from '../../app/config.js';
-import { ConfigError } from '../../app/errors.js';
+import { ConfigError } from '../../common/config-error.js';
 
 function failure(env: Record<string, string>): ConfigError {
   try {

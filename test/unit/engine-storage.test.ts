@@ -5,7 +5,7 @@ import { loadAgentConfig } from '../../agent/config.js';
 import { DiskSpaceError } from '../../agent/errors.js';
 import { EngineDiskSpace } from '../../agent/image/disk-space.js';
 import { type EngineStorageInfo, imageStoragePaths } from '../../agent/image/storage-paths.js';
-import { ConfigError } from '../../app/errors.js';
+import { ConfigError } from '../../common/config-error.js';
 import { captureLog } from '../helpers/capture-log.js';
 import { tempDir } from '../helpers/temp-dir.js';
 

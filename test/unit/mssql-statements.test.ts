@@ -14,7 +14,6 @@ import {
   updateDeploymentQuery,
 } from '../../agent/report/reporter-queries.js';
 import { loadAppConfig } from '../../app/config.js';
-import { ConfigError } from '../../app/errors.js';
 import {
   deleteOwnReadingsQuery,
   existingReadingIdQueries,
@@ -29,6 +28,7 @@ import {
 } from '../../app/store/central-queries.js';
 import { knexConfig } from '../../app/store/knex-config.js';
 import { appMigrations } from '../../app/store/migrations/index.js';
+import { ConfigError } from '../../common/config-error.js';
 import { sampleReadings } from '../helpers/readings.js';
 
 const mssql = knex({ client: 'mssql' });

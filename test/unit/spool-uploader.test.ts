@@ -2,12 +2,13 @@ import { join } from 'node:path';
 import knex from 'knex';
 import { pino } from 'pino';
 import { describe, expect, it, onTestFinished } from 'vitest';
-import { type DbConfig, loadAppConfig } from '../../app/config.js';
+import { loadAppConfig } from '../../app/config.js';
 import { UploadError } from '../../app/errors.js';
 import { CentralStore } from '../../app/store/central-store.js';
 import { knexConfig } from '../../app/store/knex-config.js';
 import { Spool } from '../../app/store/spool.js';
 import { Uploader } from '../../app/store/uploader.js';
+import type { DbConfig } from '../../common/db-config.js';
 import { sampleReadings } from '../helpers/readings.js';
 import { tempDir } from '../helpers/temp-dir.js';
 

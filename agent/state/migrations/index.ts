@@ -1,4 +1,4 @@
-import { migrationsInCode } from '../../../app/store/migration-source.js';
+import { migrationsInCode } from '../../../common/migration-source.js';
 import * as agentState from './20261123120000_agent_state.js';
 import * as deviceRecord from './20261124090000_device_record.js';
 

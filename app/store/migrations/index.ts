@@ -1,4 +1,4 @@
-import { sharedMigrations } from '../migration-source.js';
+import { sharedMigrations } from '../../../common/migration-source.js';
 import * as devicesAndReadings from './20261123000000_devices_and_readings.js';
 
 // The central database is shared by every version in the fleet, older ones included: each

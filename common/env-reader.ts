@@ -1,5 +1,5 @@
 import { readFileSync } from 'node:fs';
-import { ConfigError } from './errors.js';
+import { ConfigError } from './config-error.js';
 
 type Env = Record<string, string | undefined>;
 
@@ -80,3 +80,5 @@ export function envReader(env: Env) {
     },
   };
 }
+
+export type EnvReader = ReturnType<typeof envReader>;
