@@ -1,6 +1,6 @@
 // The container's HEALTHCHECK: exit 0 when healthy, 1 otherwise, with the reason on stdout.
 import { readFileSync } from 'node:fs';
-import { evaluateHealth, type HealthStatus } from './health.js';
+import { evaluateHealth, type HealthStatus, monotonicMs } from './health.js';
 
 const file = process.env.WEATHER_HEALTH_FILE?.trim() || '/tmp/weather-health.json';
 let status: HealthStatus | undefined;
@@ -9,6 +9,6 @@ try {
 } catch {
   status = undefined;
 }
-const verdict = evaluateHealth(status, Date.now());
+const verdict = evaluateHealth(status, monotonicMs());
 console.log(`${verdict.healthy ? 'healthy' : 'unhealthy'}: ${verdict.reason}`);
 process.exit(verdict.healthy ? 0 : 1);

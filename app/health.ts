@@ -1,6 +1,17 @@
 import { renameSync, writeFileSync } from 'node:fs';
 
-/** What the app last wrote about itself; the HEALTHCHECK reads it from a per-container file. */
+/**
+ * Milliseconds on CLOCK_MONOTONIC (process.hrtime), which every process of one boot shares: the
+ * app writes it and the HEALTHCHECK process compares against it. A Pi has no real-time clock and
+ * NTP steps the wall clock after boot; an age measured on the wall clock would turn a healthy
+ * app unhealthy (or a stalled one healthy) by an hour.
+ */
+export const monotonicMs = (): number => Number(process.hrtime.bigint() / 1_000_000n);
+
+/**
+ * What the app last wrote about itself; the HEALTHCHECK reads it from a per-container file.
+ * Times are `monotonicMs()` values.
+ */
 export interface HealthStatus {
   readonly pid: number;
   readonly appVersion: string;

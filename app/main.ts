@@ -3,7 +3,7 @@ import knex from 'knex';
 import pRetry from 'p-retry';
 import { ConfigError } from '../common/config-error.js';
 import { loadAppConfig } from './config.js';
-import { HealthReporter } from './health.js';
+import { HealthReporter, monotonicMs } from './health.js';
 import { createLogger } from './log.js';
 import { Sampler } from './sensor/sampler.js';
 import { seededRandom } from './sensor/weather-model.js';
@@ -44,7 +44,7 @@ async function main(): Promise<void> {
   const health = new HealthReporter(config.healthFile, {
     appVersion: config.appVersion,
     maxAgeMs: 3 * config.intervalMs + 5_000,
-    now: now(),
+    now: monotonicMs(),
   });
   const central = new CentralStore(knex(knexConfig(config.db)));
   const device = {
@@ -63,10 +63,10 @@ async function main(): Promise<void> {
     },
     (reading) => {
       spool.append(reading);
-      health.stored(now());
+      health.stored(monotonicMs());
     },
     (err) => {
-      health.failed(err, now());
+      health.failed(err, monotonicMs());
       log.error({ err }, 'reading could not be stored');
     },
     log.child({ module: 'sampler' }),
@@ -144,7 +144,7 @@ async function main(): Promise<void> {
   const shutdown = async (signal: string) => {
     if (shuttingDown) return;
     shuttingDown = true;
-    const started = now();
+    const started = monotonicMs();
     log.info({ signal }, 'stopping');
     // Whatever happens below, exit well inside Docker's 10 s grace; the spool keeps the rest.
     setTimeout(() => {
@@ -164,7 +164,12 @@ async function main(): Promise<void> {
     spool.close();
     await central.close().catch(() => undefined);
     log.info(
-      { ms: now() - started, produced: sampler.produced, uploaded: uploader.uploaded, pending },
+      {
+        ms: monotonicMs() - started,
+        produced: sampler.produced,
+        uploaded: uploader.uploaded,
+        pending,
+      },
       'stopped',
     );
     process.exit(0);

@@ -67,7 +67,7 @@ step_tools() {
   fi
   if [[ " $STEPS " == *" arm64 "* ]]; then add_arm64_arch; fi
   apt_install docker.io docker-compose docker-registry busybox-static qemu-user-static \
-    binfmt-support debootstrap postgresql
+    binfmt-support debootstrap postgresql faketime
   # Tests run their own initdb clusters; the Debian system cluster must stay off.
   if have pg_lsclusters; then
     local ver name _p status _rest sc
