@@ -7,6 +7,7 @@ import type { PollResult } from './release/release-watcher.js';
 import { parseVersion, type Version } from './release/version.js';
 import type { CentralReporter, FleetReport } from './report/central-reporter.js';
 import type { AgentState } from './state/agent-state.js';
+import { previousOf } from './state/device-record.js';
 import type { StatusBoard } from './status.js';
 import type { Updater } from './updater.js';
 
@@ -113,6 +114,7 @@ export class Agent implements AgentControl {
 
   async status(): Promise<StatusReport> {
     const running = await this.deployer.running();
+    const record = await this.state.record();
     const last = this.board.lastPoll;
     return {
       deviceId: this.deviceId,
@@ -123,7 +125,7 @@ export class Agent implements AgentControl {
         health: running.health,
         startedAt: running.startedAt,
       },
-      previous: await this.deployer.previousVersion(),
+      previous: previousOf(record),
       pinned: this.pinned,
       activity: {
         state: this.board.activity,
@@ -139,6 +141,12 @@ export class Agent implements AgentControl {
         policy: last.policy,
       },
       failed: [...this.failed].map(([version, reason]) => ({ version, reason })),
+      watch: record.watch
+        ? { version: record.watch.version, watchedMs: record.watch.watchedMs }
+        : undefined,
+      change: record.change
+        ? { kind: record.change.kind, to: record.change.to.version, phase: record.change.phase }
+        : undefined,
     };
   }
 

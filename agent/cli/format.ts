@@ -14,6 +14,12 @@ export function formatStatus(s: StatusReport): string {
   if (s.lastPoll?.policy)
     lines.push(`policy     ${s.lastPoll.policy.slice(0, 12)} (ota-policy branch)`);
   for (const n of s.lastPoll?.notDeployed ?? []) lines.push(`waiting    ${n.version}: ${n.reason}`);
+  if (s.change) lines.push(`changing   ${s.change.kind} to ${s.change.to} (${s.change.phase})`);
+  if (s.watch) {
+    lines.push(
+      `watching   ${s.watch.version} for ${Math.round(s.watch.watchedMs / 1000)} s so far`,
+    );
+  }
   if (s.failed.length > 0) {
     lines.push('failed');
     for (const f of s.failed) lines.push(`  ${f.version}: ${summarizeReason(f.reason)}`);

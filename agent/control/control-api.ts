@@ -32,6 +32,12 @@ export interface StatusReport {
       }
     | undefined;
   readonly failed: readonly { readonly version: string; readonly reason: string }[];
+  /** The watch window in progress after a switch, if any (time watched so far, saved every 2 s). */
+  readonly watch?: { readonly version: string; readonly watchedMs: number } | undefined;
+  /** A change of the running version in flight, as recorded ahead of its steps. */
+  readonly change?:
+    | { readonly kind: string; readonly to: string; readonly phase: string }
+    | undefined;
 }
 
 export interface ActionResult {

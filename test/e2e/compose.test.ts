@@ -266,7 +266,11 @@ describe('compose.yaml end to end: tag a release, watch it roll out', () => {
   });
 
   it('history records every deployment with its outcome', async () => {
-    const rows = await history();
+    // 1.5.0's row gets its outcome when its watch window (90 s here) ends.
+    const rows = await until('every deployment finished', 240_000, async () => {
+      const all = await history();
+      return all.every((d) => d.outcome !== null) ? all : undefined;
+    });
     const seen = rows.map((d) => `${d.to}:${d.outcome}`);
     expect(seen).toEqual(
       expect.arrayContaining([
