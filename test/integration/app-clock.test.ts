@@ -30,7 +30,8 @@ describe("the app's health check while the wall clock jumps (real app, real fake
     for (const app of apps.splice(0)) await app.stop();
   });
 
-  it('a healthy app stays healthy when the clock steps an hour forwards or back', async () => {
+  /** The real app, started and found healthy by the real health check (no clock step yet). */
+  async function healthyApp() {
     const dir = tempDir();
     const file = join(dir, 'health.json');
     const app = new AppProcess({
@@ -44,6 +45,11 @@ describe("the app's health check while the wall clock jumps (real app, real fake
     for (let i = 0; i < 50 && (await healthCheck(file, '+0s')).code !== 0; i++) {
       await new Promise((r) => setTimeout(r, 200));
     }
+    return { app, file };
+  }
+
+  it('a healthy app stays healthy when the clock steps an hour forwards or back', async () => {
+    const { file } = await healthyApp();
     expect(await healthCheck(file, '+0s')).toMatchObject({ code: 0 });
     expect(await healthCheck(file, '+1h')).toMatchObject({
       code: 0,
@@ -56,19 +62,7 @@ describe("the app's health check while the wall clock jumps (real app, real fake
   });
 
   it('a stalled app is still found unhealthy whatever the wall clock says', async () => {
-    const dir = tempDir();
-    const file = join(dir, 'health.json');
-    const app = new AppProcess({
-      WEATHER_DATA_DIR: dir,
-      WEATHER_HEALTH_FILE: file,
-      WEATHER_DEVICE_ID: 'pi-clock',
-      WEATHER_INTERVAL_MS: '200',
-    });
-    apps.push(app);
-    await app.waitFor('started');
-    for (let i = 0; i < 50 && (await healthCheck(file, '+0s')).code !== 0; i++) {
-      await new Promise((r) => setTimeout(r, 200));
-    }
+    const { app, file } = await healthyApp();
     await app.kill(); // stalls: no more readings; the status file stays as it was
     apps.pop();
     await new Promise((r) => setTimeout(r, 6_500)); // the limit: 3 intervals + 5 s = 5.6 s

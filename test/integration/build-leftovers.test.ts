@@ -6,6 +6,7 @@ import { promisify } from 'node:util';
 import Docker from 'dockerode';
 import { afterAll, describe, expect, it } from 'vitest';
 import { DockerImageStore } from '../../agent/image/docker-image-store.js';
+import type { AgentLogger } from '../../agent/log.js';
 import { StatusBoard } from '../../agent/status.js';
 import { Updater } from '../../agent/updater.js';
 import { captureLog } from '../helpers/capture-log.js';
@@ -39,6 +40,19 @@ async function contextTar(dir: string, content: string): Promise<string> {
   return tar;
 }
 
+const imageStore = (log: AgentLogger) =>
+  new DockerImageStore(
+    engine,
+    {
+      platform: 'linux/amd64',
+      repository: '',
+      localRepository: REPO,
+      buildArgs: { NODE_IMAGE },
+      minFreeBytes: 0,
+    },
+    log,
+  );
+
 const stageImages = async () =>
   (
     await docker([
@@ -64,17 +78,7 @@ describe('builds leave nothing behind (real engine)', () => {
 
   it('each build prunes the builder stages of earlier builds, keeping the newest as cache', async () => {
     const { log } = captureLog();
-    const store = new DockerImageStore(
-      engine,
-      {
-        platform: 'linux/amd64',
-        repository: '',
-        localRepository: REPO,
-        buildArgs: { NODE_IMAGE },
-        minFreeBytes: 0,
-      },
-      log,
-    );
+    const store = imageStore(log);
     for (let i = 1; i <= 3; i++) {
       const version = `0.0.${i}`;
       versions.push(version);
@@ -97,17 +101,7 @@ describe('builds leave nothing behind (real engine)', () => {
       url: 'http://127.0.0.1:9/unused.git',
       stateDir: join(stateDir, 'release'),
     });
-    const store = new DockerImageStore(
-      engine,
-      {
-        platform: 'linux/amd64',
-        repository: '',
-        localRepository: REPO,
-        buildArgs: { NODE_IMAGE },
-        minFreeBytes: 0,
-      },
-      log,
-    );
+    const store = imageStore(log);
     const context = join(stateDir, 'contexts', '9.9.9.tar');
     mkdirSync(join(stateDir, 'contexts'));
     writeFileSync(context, 'a context a killed build left');
