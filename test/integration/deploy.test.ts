@@ -2,12 +2,9 @@ import { randomUUID } from 'node:crypto';
 import type Docker from 'dockerode';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { AppContainer } from '../../agent/deploy/container-runtime.js';
-import type { HookPoint } from '../../agent/deploy/step-executor.js';
 import { buildFixture, cleanupManaged, makeDeployer, target } from '../helpers/deploy-fixture.js';
 import { docker as dockerCli } from '../helpers/docker-cli.js';
 import { tempDir } from '../helpers/temp-dir.js';
-
-class AgentKilled extends Error {}
 
 const up = (cs: AppContainer[]) => cs.filter((c) => c.state === 'running');
 
@@ -129,57 +126,8 @@ describe('deployer on the real engine', () => {
     }
   });
 
-  describe('repair after the agent is killed', () => {
-    // Every step of a switch 1.0.0 -> 1.1.0: create, start, await-healthy, stop old, remove.
-    const cutPoints = [
-      'create',
-      'start',
-      'await-healthy',
-      'stop',
-      'remove',
-      'after-switch',
-    ] as const;
-
-    for (const cut of cutPoints) {
-      it(`ends with exactly one healthy app when cut before "${cut}"`, async () => {
-        const stateDir = tempDir();
-        const id = randomUUID().slice(0, 8);
-        names = { network: `ota-test-net-${id}`, volume: `ota-test-data-${id}` };
-        let armed = false;
-        const seen: string[] = [];
-        const first = await makeDeployer(stateDir, names, {
-          beforeStep: (step: HookPoint) => {
-            seen.push(step.action);
-            if (armed && step.action === cut) throw new AgentKilled(cut);
-          },
-        });
-        engine = first.docker;
-        await first.deployer.switchTo(target('0.9.0', 'ota-test/fixture:1.0.0'));
-        await first.deployer.switchTo(target('1.0.0'));
-        armed = true;
-        seen.length = 0;
-        const attempt = first.deployer.switchTo(target('1.1.0'));
-        if (cut === 'after-switch') await attempt;
-        else await expect(attempt).rejects.toBeInstanceOf(AgentKilled);
-        if (cut !== 'after-switch') expect(seen.at(-1)).toBe(cut);
-        await first.state.close();
-
-        // A new agent process: same state file, same engine.
-        const second = await makeDeployer(stateDir, names);
-        const kept = await second.deployer.repair();
-        const all = await second.runtime.list();
-        const running = up(all);
-        expect(running, JSON.stringify(all)).toHaveLength(1);
-        expect(['1.0.0', '1.1.0']).toContain(running[0]?.version);
-        expect(kept).toBe(running[0]?.version);
-        expect(all.filter((c) => c.state === 'created')).toEqual([]);
-        const settled = await second.runtime.inspect(running[0]?.id as string);
-        expect(settled?.health).toBe('healthy');
-        expect(await second.state.unfinished()).toBeUndefined();
-        await second.state.close();
-      });
-    }
-
+  describe('repair', () => {
+    // Kills at every step of every kind of change: kill-matrix.test.ts.
     it('starts the current version again when it was found stopped, and leaves a lone healthy app alone', async () => {
       const { deployer, runtime } = await setup();
       await deployer.switchTo(target('1.0.0'));
