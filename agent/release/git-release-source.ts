@@ -7,6 +7,7 @@ import type { AgentLogger } from '../log.js';
 import { classifyGitError } from './classify-git-error.js';
 import { matchesPrefixes } from './poll-prefixes.js';
 import type { ReleaseSource, RemoteTag, SignatureCheck } from './release-source.js';
+import { bindingProblem, describeSignatureFailure, parseTagObject } from './signature-check.js';
 
 export interface GitSourceOptions {
   /** https://github.com/owner/repo.git (no credentials in it). */
@@ -171,11 +172,16 @@ export class GitReleaseSource implements ReleaseSource {
       });
   }
 
-  async fetchTag(name: string): Promise<RemoteTag> {
+  /**
+   * Makes one tag's objects local. A copy fetched earlier is reused only when it is the object
+   * the caller expects (what the remote listed): a stale local copy is never passed off as
+   * what the remote has now.
+   */
+  async fetchTag(name: string, object?: string): Promise<RemoteTag> {
     await this.ensureRepo();
     // A prefix poll that found the tag has already fetched it (shallow): no second round trip.
     const local = (await this.localTags()).find((t) => t.name === name);
-    if (local) return local;
+    if (local && (object === undefined || local.object === object)) return local;
     await this.remote('fetch', () =>
       this.git().raw([
         'fetch',
@@ -219,18 +225,42 @@ export class GitReleaseSource implements ReleaseSource {
     }
   }
 
-  verifyPolicy(commit: string, allowedSignersFile: string): Promise<SignatureCheck> {
-    return this.verify('verify-commit', commit, allowedSignersFile);
+  /**
+   * Verifies the exact tag object the remote listed, and that it is bound to this release: its
+   * own `tag` header must be the ref's name, and the commit returned is the one it points at.
+   */
+  async verifyTag(
+    name: string,
+    object: string,
+    allowedSignersFile: string,
+  ): Promise<SignatureCheck> {
+    const fetched = await this.fetchTag(name, object);
+    if (fetched.object !== object) {
+      return { ok: false, reason: 'the tag changed on the remote while it was checked' };
+    }
+    const check = await this.verify('verify-tag', object, allowedSignersFile);
+    if (!check.ok) return check;
+    let text = '';
+    try {
+      text = await this.git().raw(['cat-file', 'tag', object]);
+    } catch {
+      // unreadable: bindingProblem says so
+    }
+    const tag = parseTagObject(text);
+    const problem = bindingProblem(name, tag);
+    if (problem || !tag) return { ok: false, reason: problem ?? 'unreadable tag' };
+    return { ok: true, signer: check.signer, commit: tag.object };
   }
 
-  verifyTag(name: string, allowedSignersFile: string): Promise<SignatureCheck> {
-    return this.verify('verify-tag', `${NAMESPACE}${name}`, allowedSignersFile);
+  verifyPolicy(commit: string, allowedSignersFile: string): Promise<SignatureCheck> {
+    return this.verify('verify-commit', commit, allowedSignersFile, commit);
   }
 
   private async verify(
     command: 'verify-tag' | 'verify-commit',
     object: string,
     allowedSignersFile: string,
+    commit = '',
   ): Promise<SignatureCheck> {
     let stderr = '';
     const git = this.git({
@@ -250,7 +280,7 @@ export class GitReleaseSource implements ReleaseSource {
     // Only git's own verdict counts: Good "git" signature for PRINCIPAL with ... on stderr.
     // (verify-commit on an unsigned commit exits 1 silently, which simple-git does not raise.)
     const good = /Good "git" signature for (\S+)/.exec(stderr);
-    if (!failure && good) return { ok: true, signer: good[1] as string };
+    if (!failure && good) return { ok: true, signer: good[1] as string, commit };
     return {
       ok: false,
       reason: describeSignatureFailure(failure || stderr || 'no signature found'),
@@ -267,15 +297,4 @@ export class GitReleaseSource implements ReleaseSource {
       rmSync(tmp, { force: true });
     }
   }
-}
-
-function describeSignatureFailure(text: string): string {
-  if (/no signature found/i.test(text)) return 'not signed';
-  if (/non-tag object|cannot verify a non-tag/i.test(text)) return 'lightweight tag: not signed';
-  if (/No principal matched|not allowed|allowedSignersFile/i.test(text)) {
-    return 'signed by a key that is not in the allowed signers file';
-  }
-  if (/Could not verify signature|bad signature/i.test(text))
-    return 'the signature does not verify';
-  return `signature check failed: ${text.trim().split('\n').at(-1) ?? 'unknown error'}`;
 }

@@ -1,7 +1,7 @@
 import { ReleaseSourceError, type SourceFailure } from '../errors.js';
 import type { AgentLogger } from '../log.js';
 import { pollPrefixes } from './poll-prefixes.js';
-import type { ReleaseSource, RemoteTag } from './release-source.js';
+import type { ReleaseSource, RemoteTag, SignatureCheck } from './release-source.js';
 import {
   admits,
   EMPTY_POLICY,
@@ -121,7 +121,7 @@ export class ReleaseWatcher {
     for (;;) {
       const refused = new Map<string, string>();
       for (const c of candidates) {
-        const reason = this.refused.get(`${c.version.tag}@${c.commit}`);
+        const reason = this.refused.get(keyOf(c));
         if (reason) refused.set(c.version.text, reason);
       }
       const { target, excluded } = selectTarget(candidates, {
@@ -219,7 +219,7 @@ export class ReleaseWatcher {
     const out: Candidate[] = [];
     for (const [tag, entry] of this.ledger.entries()) {
       const version = parseVersion(tag);
-      if (version) out.push({ version, commit: entry.commit });
+      if (version) out.push({ version, commit: entry.commit, object: entry.object });
     }
     return out;
   }
@@ -258,7 +258,7 @@ export class ReleaseWatcher {
       const known = this.ledger.get(tag.name);
       if (!known) firstSeen.push(tag);
       if (!known || known.commit === tag.commit) {
-        out.push({ version, commit: tag.commit });
+        out.push({ version, commit: tag.commit, object: tag.object });
         continue;
       }
       if (this.options.acceptMovedTags) {
@@ -267,7 +267,7 @@ export class ReleaseWatcher {
           'tag moved; following it (OTA_ACCEPT_MOVED_TAGS)',
         );
         firstSeen.push(tag);
-        out.push({ version, commit: tag.commit });
+        out.push({ version, commit: tag.commit, object: tag.object });
         continue;
       }
       const key = `${tag.name}@${tag.commit}`;
@@ -278,7 +278,8 @@ export class ReleaseWatcher {
           'TAG MOVED: the same version now points to another commit; keeping the first one',
         );
       }
-      out.push({ version, commit: known.commit });
+      // The first commit's tag object, to verify; a ledger older than that field has none.
+      out.push({ version, commit: known.commit, object: known.object });
     }
     this.ledger.record(firstSeen, new Date(this.options.now()));
     return out;
@@ -292,17 +293,32 @@ export class ReleaseWatcher {
   > {
     if (!this.options.requireSigned) return { ok: true, signer: undefined };
     const { tag } = target.version;
-    const key = `${tag}@${target.commit}`;
+    const key = keyOf(target);
     const signer = this.verified.get(key);
     if (signer) return { ok: true, signer };
-    try {
-      await this.source.fetchTag(tag);
-    } catch (err) {
-      if (!(err instanceof ReleaseSourceError)) throw err;
-      this.log.error({ kind: err.kind, tag, err }, 'could not fetch tag to verify it');
-      return { ok: false, error: err };
+    let result: SignatureCheck;
+    if (!target.object) {
+      result = { ok: false, reason: 'the tag object first seen is not known: cannot verify it' };
+    } else {
+      try {
+        result = await this.source.verifyTag(
+          tag,
+          target.object,
+          this.options.allowedSignersFile ?? '',
+        );
+      } catch (err) {
+        if (!(err instanceof ReleaseSourceError)) throw err;
+        this.log.error({ kind: err.kind, tag, err }, 'could not fetch tag to verify it');
+        return { ok: false, error: err };
+      }
     }
-    const result = await this.source.verifyTag(tag, this.options.allowedSignersFile ?? '');
+    // The commit built or pulled must be the one the verified object points at.
+    if (result.ok && result.commit !== target.commit) {
+      result = {
+        ok: false,
+        reason: `the signed tag points to ${result.commit.slice(0, 12)}, not ${target.commit.slice(0, 12)}`,
+      };
+    }
     if (result.ok) {
       this.verified.set(key, result.signer);
       this.log.info({ tag, signer: result.signer }, 'tag signature verified');
@@ -313,3 +329,6 @@ export class ReleaseWatcher {
     return { ok: false };
   }
 }
+
+/** A candidate as checked: its tag name and the object it names (the commit if none known). */
+const keyOf = (c: Candidate) => `${c.version.tag}@${c.object ?? c.commit}`;

@@ -3,6 +3,8 @@ import { dirname } from 'node:path';
 
 interface Entry {
   readonly commit: string;
+  /** The tag object first seen (absent in ledgers written before it was kept). */
+  readonly object?: string;
   readonly firstSeen: string;
 }
 
@@ -30,11 +32,11 @@ export class TagLedger {
   }
 
   /** Records tags seen for the first time (and, when accepted, moves); writes once. */
-  record(tags: readonly { name: string; commit: string }[], now: Date): void {
+  record(tags: readonly { name: string; commit: string; object?: string }[], now: Date): void {
     let changed = false;
-    for (const { name, commit } of tags) {
+    for (const { name, commit, object } of tags) {
       if (this.get(name)?.commit === commit) continue;
-      this.byTag[name] = { commit, firstSeen: now.toISOString() };
+      this.byTag[name] = { commit, object, firstSeen: now.toISOString() };
       changed = true;
     }
     if (!changed) return;
