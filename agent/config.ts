@@ -226,3 +226,5 @@ export function loadAgentConfig(
 }
 
 export const ledgerFile = (config: AgentConfig) => join(config.stateDir, 'tags.json');
+/** The rollout policy in force, kept so a restart cannot be used to lift it. */
+export const policyFile = (config: AgentConfig) => join(config.stateDir, 'policy.json');

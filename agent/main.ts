@@ -7,7 +7,7 @@ import { loadAppConfig } from '../app/config.js';
 import { ConfigError } from '../app/errors.js';
 import { knexConfig } from '../app/store/knex-config.js';
 import { Agent } from './agent.js';
-import { ledgerFile, loadAgentConfig } from './config.js';
+import { ledgerFile, loadAgentConfig, policyFile } from './config.js';
 import { serveControl } from './control/control-server.js';
 import type { AppRunSpec } from './deploy/container-runtime.js';
 import { Deployer } from './deploy/deployer.js';
@@ -127,6 +127,7 @@ async function main(): Promise<void> {
       sweepIntervalMs: config.sweepIntervalMs,
       now: Date.now,
       device: { id: deviceId, groups: config.groups },
+      policyFile: policyFile(config),
     },
     log.child({ module: 'release' }),
   );

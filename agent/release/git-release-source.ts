@@ -225,6 +225,15 @@ export class GitReleaseSource implements ReleaseSource {
     }
   }
 
+  /** Whether `ancestor` is in the history of `commit` (git merge-base: no output, no). */
+  async descendsFrom(commit: string, ancestor: string): Promise<boolean> {
+    try {
+      return (await this.git().raw(['merge-base', ancestor, commit])).trim() === ancestor;
+    } catch {
+      return false; // the ancestor is not in this repository at all
+    }
+  }
+
   /**
    * Verifies the exact tag object the remote listed, and that it is bound to this release: its
    * own `tag` header must be the ref's name, and the commit returned is the one it points at.

@@ -39,6 +39,8 @@ export interface ReleaseSource {
   policyCommit(): Promise<string | undefined>;
   policyText(commit: string): Promise<string | undefined>;
   fetchPolicy(): Promise<void>;
+  /** Whether `ancestor` is in the history of `commit`: a policy may only move forwards. */
+  descendsFrom(commit: string, ancestor: string): Promise<boolean>;
   /** Checks the signature of the policy commit against the allowed signers. */
   verifyPolicy(commit: string, allowedSignersFile: string): Promise<SignatureCheck>;
   /** Writes the commit's tree as a tar file at `dest`, atomically (temp file + rename). */

@@ -1,15 +1,9 @@
 import { ReleaseSourceError, type SourceFailure } from '../errors.js';
 import type { AgentLogger } from '../log.js';
+import { PolicyTracker } from './policy-tracker.js';
 import { pollPrefixes } from './poll-prefixes.js';
 import type { ReleaseSource, RemoteTag, SignatureCheck } from './release-source.js';
-import {
-  admits,
-  EMPTY_POLICY,
-  heldAt,
-  PolicyError,
-  parsePolicy,
-  type RolloutPolicy,
-} from './rollout-policy.js';
+import { admits, heldAt } from './rollout-policy.js';
 import { type Candidate, type Exclusion, onChannel, selectTarget } from './select.js';
 import type { TagLedger } from './tag-ledger.js';
 import { compareVersions, parseVersion, type Version } from './version.js';
@@ -25,6 +19,8 @@ export interface WatcherOptions {
   readonly now: () => number;
   /** This device, for the rollout policy's percentages, groups and holds. */
   readonly device: { readonly id: string; readonly groups: readonly string[] };
+  /** Keeps the policy in force across restarts (state volume); without it, memory only. */
+  readonly policyFile?: string | undefined;
 }
 
 export interface ReleaseTarget {
@@ -44,6 +40,8 @@ export interface PollResult {
   readonly error: { readonly kind: SourceFailure; readonly message: string } | undefined;
   /** The rollout policy in force (its commit), if the repository has one. */
   readonly policy?: string | undefined;
+  /** Standing refusals that keep the device where it is (a refused policy), for `ota status`. */
+  readonly refusals?: readonly string[];
 }
 
 const shown = (name: string) => (name.length > 80 ? `${name.slice(0, 80)}...` : name);
@@ -51,10 +49,7 @@ const shown = (name: string) => (name.length > 80 ? `${name.slice(0, 80)}...` : 
 /** Decides, at each poll, which released version this device should run. */
 export class ReleaseWatcher {
   private lastSweep = Number.NEGATIVE_INFINITY;
-  private policy: RolloutPolicy = EMPTY_POLICY;
-  /** The commit of the policy in force, and the last policy commit looked at. */
-  private policyCommit: string | undefined;
-  private policySeen: string | undefined | null = null;
+  private readonly policies: PolicyTracker;
   /** tag@commit pairs whose signature verified, with the signer, so each is checked once. */
   private readonly verified = new Map<string, string>();
   /** Tag names already reported as not-a-version, so each gets one log line, not one per poll. */
@@ -69,7 +64,17 @@ export class ReleaseWatcher {
     private readonly ledger: TagLedger,
     private readonly options: WatcherOptions,
     private readonly log: AgentLogger,
-  ) {}
+  ) {
+    this.policies = new PolicyTracker(
+      source,
+      {
+        requireSigned: options.requireSigned,
+        allowedSignersFile: options.allowedSignersFile,
+        file: options.policyFile,
+      },
+      log,
+    );
+  }
 
   async poll(current: Version | undefined, failed: ReadonlySet<string>): Promise<PollResult> {
     const at = this.options.now();
@@ -92,7 +97,7 @@ export class ReleaseWatcher {
     }
     if (sweep) this.lastSweep = at;
     // A changed policy can move devices down (withdrawal, hold): that needs the lower tags too.
-    if ((await this.refreshPolicy(sweep)) && !sweep) {
+    if ((await this.policies.refresh(sweep)) && !sweep) {
       try {
         tags = await this.source.listTags('all');
         this.lastSweep = at;
@@ -103,7 +108,7 @@ export class ReleaseWatcher {
       }
     }
 
-    const policy = this.policy;
+    const policy = this.policies.policy;
     const device = this.options.device;
     const admit = (version: string) => admits(policy, device, version);
     const hold = heldAt(policy, device.groups);
@@ -138,7 +143,8 @@ export class ReleaseWatcher {
         target: found,
         excluded,
         error,
-        policy: this.policyCommit,
+        policy: this.policies.commit,
+        refusals: this.refusals(),
       });
       // Down only when the policy says so: the running version was withdrawn, or is no longer
       // allowed here, or a group hold names another version.
@@ -158,60 +164,8 @@ export class ReleaseWatcher {
     }
   }
 
-  /**
-   * Reads the policy when its commit changed. One that is unsigned (when signing is required)
-   * or does not parse is refused with one log line, and the last good policy stays in force.
-   * Returns whether the policy in force changed.
-   */
-  private async refreshPolicy(sweep: boolean): Promise<boolean> {
-    if (sweep) {
-      try {
-        await this.source.fetchPolicy();
-      } catch (err) {
-        if (!(err instanceof ReleaseSourceError)) throw err;
-        this.log.warn(
-          { kind: err.kind },
-          'could not fetch the rollout policy; keeping the last one',
-        );
-        return false;
-      }
-    }
-    const commit = await this.source.policyCommit();
-    if (commit === this.policySeen) return false;
-    this.policySeen = commit;
-    if (!commit) {
-      const had = this.policyCommit !== undefined;
-      if (had)
-        this.log.info(
-          'rollout policy removed (no ota-policy branch): every release goes to every device',
-        );
-      this.policy = EMPTY_POLICY;
-      this.policyCommit = undefined;
-      return had;
-    }
-    if (this.options.requireSigned) {
-      const check = await this.source.verifyPolicy(commit, this.options.allowedSignersFile ?? '');
-      if (!check.ok) {
-        this.log.error(
-          { commit, reason: check.reason },
-          'policy refused: signature required; keeping the last good one',
-        );
-        return false;
-      }
-    }
-    try {
-      this.policy = parsePolicy((await this.source.policyText(commit)) ?? '{}');
-    } catch (err) {
-      if (!(err instanceof PolicyError)) throw err;
-      this.log.error(
-        { commit, reason: err.message },
-        'policy ignored: it does not parse; keeping the last good one',
-      );
-      return false;
-    }
-    this.policyCommit = commit;
-    this.log.info({ commit }, 'rollout policy updated');
-    return true;
+  private refusals(): string[] {
+    return this.policies.refusal ? [this.policies.refusal] : [];
   }
 
   /** Every release tag seen before, at the commit first seen (or followed, if moved tags are). */

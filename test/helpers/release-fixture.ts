@@ -41,6 +41,7 @@ export function makeWatcher(setup: SourceSetup, options: Partial<WatcherOptions>
       sweepIntervalMs: 3_600_000,
       now: Date.now,
       device: { id: 'pi-test', groups: [] },
+      policyFile: join(setup.stateDir, 'policy.json'),
       ...options,
     },
     log,
