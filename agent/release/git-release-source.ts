@@ -202,6 +202,23 @@ export class GitReleaseSource implements ReleaseSource {
     return tag;
   }
 
+  /** Makes the named tags local, shallow, in one fetch for those that are not yet. */
+  async prefetchTags(names: readonly string[]): Promise<void> {
+    await this.ensureRepo();
+    const local = new Set((await this.localTags()).map((t) => t.name));
+    const missing = names.filter((name) => !local.has(name));
+    if (missing.length === 0) return;
+    await this.remote('fetch', () =>
+      this.git().raw([
+        'fetch',
+        '--no-tags',
+        '--depth=1',
+        this.options.url,
+        ...missing.map((name) => `+refs/tags/${name}:${NAMESPACE}${name}`),
+      ]),
+    );
+  }
+
   async fetchPolicy(): Promise<void> {
     await this.ensureRepo();
     await this.remote('fetch', () =>

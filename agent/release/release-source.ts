@@ -26,6 +26,11 @@ export interface ReleaseSource {
    */
   fetchTag(name: string, object?: string): Promise<RemoteTag>;
   /**
+   * Makes these tags local (shallow) in one request for those that are not yet, so that
+   * naming them in a later `listTags` costs nothing when they are unchanged.
+   */
+  prefetchTags(names: readonly string[]): Promise<void>;
+  /**
    * Checks the signature of the tag object `object` (as the remote listed it under `name`)
    * against the allowed signers, and that it is bound to `name`: its `tag` header is `name`.
    */

@@ -1,7 +1,7 @@
 import { ReleaseSourceError, type SourceFailure } from '../errors.js';
 import type { AgentLogger } from '../log.js';
 import { PolicyTracker } from './policy-tracker.js';
-import { pollPrefixes } from './poll-prefixes.js';
+import { matchesPrefixes, pollPrefixes } from './poll-prefixes.js';
 import type { ReleaseSource, RemoteTag, SignatureCheck } from './release-source.js';
 import { admits, heldAt } from './rollout-policy.js';
 import { type Candidate, type Exclusion, onChannel, selectTarget } from './select.js';
@@ -78,35 +78,26 @@ export class ReleaseWatcher {
 
   async poll(current: Version | undefined, failed: ReadonlySet<string>): Promise<PollResult> {
     const at = this.options.now();
-    // Polls look above the highest version of this channel known so far (seen in an earlier
-    // poll, deployed or not, failed or not): everything up to it is known already, so a poll
-    // only has to find what is new. Without any, list everything.
-    const running = current && this.asTagged(current);
-    const known = this.knownVersions().filter((k) => onChannel(k.version, this.options.channel));
-    let base = running;
-    for (const k of known) if (!base || compareVersions(k.version, base) > 0) base = k.version;
-    const sweep = base === undefined || at - this.lastSweep >= this.options.sweepIntervalMs;
-    let mode: PollResult['mode'] = sweep ? 'sweep' : 'prefixes';
-    let tags: RemoteTag[];
-    try {
-      tags = await this.source.listTags(sweep || !base ? 'all' : pollPrefixes(base));
-    } catch (err) {
-      if (!(err instanceof ReleaseSourceError)) throw err;
-      this.log.error({ kind: err.kind, url: err.url, err }, 'release poll failed');
-      return { at, mode, tagsReceived: 0, target: undefined, excluded: [], error: err };
+    const listing = await this.list(current, failed, at);
+    if ('error' in listing) {
+      const { mode, error } = listing;
+      return { at, mode, tagsReceived: 0, target: undefined, excluded: [], error };
     }
-    if (sweep) this.lastSweep = at;
+    let { mode, tags } = listing;
+    const sweep = mode === 'sweep';
     // A changed policy can move devices down (withdrawal, hold): that needs the lower tags too.
     if ((await this.policies.refresh(sweep)) && !sweep) {
       try {
         tags = await this.source.listTags('all');
         this.lastSweep = at;
         mode = 'sweep';
+        this.forgetDeleted(tags, 'all', at);
       } catch (err) {
         if (!(err instanceof ReleaseSourceError)) throw err;
         this.log.error({ kind: err.kind, err }, 'release poll failed');
       }
     }
+    const known = this.knownVersions().filter((k) => onChannel(k.version, this.options.channel));
 
     const policy = this.policies.policy;
     const device = this.options.device;
@@ -114,7 +105,8 @@ export class ReleaseWatcher {
     const hold = heldAt(policy, device.groups);
     const runningAllowed = !current || admit(current.text).allowed;
     const candidates = this.candidates(tags);
-    if (!sweep) {
+    if (mode === 'sweep') await this.prefetchWatched(current, failed);
+    else {
       // Known versions between the running one and the base are still candidates.
       const listed = new Set(candidates.map((c) => c.version.tag));
       for (const k of known) {
@@ -164,15 +156,115 @@ export class ReleaseWatcher {
     }
   }
 
+  /**
+   * Lists the tags a poll needs. Polls look above the floor: the highest version of this
+   * channel that still exists and was not refused (seen in an earlier poll, deployed or not,
+   * failed or not), so a poll only has to find what is new; without one, everything is listed.
+   * A cheap poll also names the floor's tag and the known candidates above the running
+   * version, so it sees them deleted; when the floor turns out deleted, it lists again from
+   * the next one, so a mistaken tag cannot blind the device until the sweep.
+   */
+  private async list(
+    current: Version | undefined,
+    failed: ReadonlySet<string>,
+    at: number,
+  ): Promise<
+    | { mode: PollResult['mode']; tags: RemoteTag[] }
+    | { mode: PollResult['mode']; error: ReleaseSourceError }
+  > {
+    for (let attempt = 0; ; attempt++) {
+      const { floor, watched } = this.watchList(current, failed);
+      const sweep = floor === undefined || at - this.lastSweep >= this.options.sweepIntervalMs;
+      const mode: PollResult['mode'] = sweep ? 'sweep' : 'prefixes';
+      const above = floor && pollPrefixes(floor);
+      const prefixes =
+        sweep || !above ? 'all' : [...above, ...watched.filter((t) => !matchesPrefixes(t, above))];
+      let tags: RemoteTag[];
+      try {
+        tags = await this.source.listTags(prefixes);
+      } catch (err) {
+        if (!(err instanceof ReleaseSourceError)) throw err;
+        this.log.error({ kind: err.kind, url: err.url, err }, 'release poll failed');
+        return { mode, error: err };
+      }
+      if (sweep) this.lastSweep = at;
+      const gone = this.forgetDeleted(tags, prefixes, at);
+      if (attempt > 0 || !floor || !gone.has(floor.tag)) return { mode, tags };
+    }
+  }
+
+  /**
+   * The floor of cheap polls (the running version or the highest known version that still
+   * exists and was not refused) and the known tags a cheap poll names exactly, to see them
+   * deleted: the floor's own and those of candidates above the running version.
+   */
+  private watchList(current: Version | undefined, failed: ReadonlySet<string>) {
+    const running = current && this.asTagged(current);
+    const known = this.floorVersions();
+    let floor = running;
+    for (const k of known) if (!floor || compareVersions(k.version, floor) > 0) floor = k.version;
+    const watched = known
+      .filter((k) => !current || compareVersions(k.version, current) > 0)
+      .filter((k) => k.version === floor || !failed.has(k.version.text))
+      .map((k) => k.version.tag);
+    return { floor, watched };
+  }
+
+  /**
+   * Marks ledger tags the listing covers but no longer holds as deleted: they stop being
+   * candidates and stop setting the poll floor. The running version's tag may be marked too;
+   * that changes nothing for it: it keeps running, and polls start from it anyway. Returns
+   * the names marked.
+   */
+  private forgetDeleted(
+    tags: readonly RemoteTag[],
+    prefixes: readonly string[] | 'all',
+    at: number,
+  ): Set<string> {
+    const listed = new Set(tags.map((t) => t.name));
+    const gone = new Set<string>();
+    for (const [name, entry] of this.ledger.entries()) {
+      if (entry.deletedAt || listed.has(name)) continue;
+      if (prefixes !== 'all' && !matchesPrefixes(name, prefixes)) continue;
+      gone.add(name);
+      this.log.info({ tag: name }, 'tag deleted from the repository; no longer a candidate');
+    }
+    this.ledger.markDeleted([...gone], new Date(at));
+    return gone;
+  }
+
+  /**
+   * After a sweep (which lists without fetching), makes the tags cheap polls will name local
+   * in one shallow fetch, so naming them later costs no request.
+   */
+  private async prefetchWatched(current: Version | undefined, failed: ReadonlySet<string>) {
+    try {
+      await this.source.prefetchTags(this.watchList(current, failed).watched);
+    } catch (err) {
+      if (!(err instanceof ReleaseSourceError)) throw err;
+      this.log.warn({ kind: err.kind }, 'could not fetch known tags; the next poll tries again');
+    }
+  }
+
+  /** Known versions of this channel that still exist and were not refused: the poll floor. */
+  private floorVersions(): Candidate[] {
+    return this.knownVersions().filter(
+      (k) => onChannel(k.version, this.options.channel) && !this.refused.has(keyOf(k)),
+    );
+  }
+
   private refusals(): string[] {
     return this.policies.refusal ? [this.policies.refusal] : [];
   }
 
-  /** Every release tag seen before, at the commit first seen (or followed, if moved tags are). */
+  /**
+   * Every release tag seen before and not deleted since, at the commit first seen (or
+   * followed, if moved tags are).
+   */
   private knownVersions(): Candidate[] {
     const out: Candidate[] = [];
     for (const [tag, entry] of this.ledger.entries()) {
-      const version = parseVersion(tag);
+      const version = entry.deletedAt ? undefined : parseVersion(tag);
       if (version) out.push({ version, commit: entry.commit, object: entry.object });
     }
     return out;
@@ -210,7 +302,8 @@ export class ReleaseWatcher {
         continue;
       }
       const known = this.ledger.get(tag.name);
-      if (!known) firstSeen.push(tag);
+      // New, or back after a deletion at the commit first seen (recording clears the mark).
+      if (!known || (known.deletedAt && known.commit === tag.commit)) firstSeen.push(tag);
       if (!known || known.commit === tag.commit) {
         out.push({ version, commit: tag.commit, object: tag.object });
         continue;
