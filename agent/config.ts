@@ -7,6 +7,8 @@ export interface AgentConfig {
   readonly repoUrl: string;
   /** Reads the token at each use: from OTA_REPO_TOKEN_FILE (preferred) or OTA_REPO_TOKEN. */
   readonly token: () => string | undefined;
+  /** Which of the two the token comes from, for error messages that say what to check. */
+  readonly tokenVariable: 'OTA_REPO_TOKEN_FILE' | 'OTA_REPO_TOKEN';
   readonly stateDir: string;
   readonly pollIntervalMs: number;
   readonly pollJitter: number;
@@ -177,6 +179,8 @@ export function loadAgentConfig(
   return Object.freeze({
     repoUrl,
     token: () => (tokenFile ? readToken(tokenFile) : read.optional('OTA_REPO_TOKEN')),
+    tokenVariable:
+      !tokenFile && read.optional('OTA_REPO_TOKEN') ? 'OTA_REPO_TOKEN' : 'OTA_REPO_TOKEN_FILE',
     stateDir,
     pollIntervalMs: read.duration('OTA_POLL_INTERVAL', 60_000, 5_000, 86_400_000),
     pollJitter: jitterPct / 100,

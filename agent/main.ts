@@ -55,6 +55,7 @@ async function main(): Promise<void> {
       url: config.repoUrl,
       stateDir: config.stateDir,
       token: config.token,
+      tokenVariable: config.tokenVariable,
       timeoutMs: config.gitTimeoutMs,
       retries: 4,
       minRetryMs: 2_000,

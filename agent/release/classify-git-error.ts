@@ -23,3 +23,17 @@ export function classifyGitError(stderr: string): SourceFailure {
   for (const [pattern, kind] of RULES) if (pattern.test(stderr)) return kind;
   return 'git';
 }
+
+/**
+ * What a user should read for a refused or missing token, naming the setting it came from;
+ * git's own words ("could not read Username ...: terminal prompts disabled") say neither.
+ */
+export function describeAuthFailure(stderr: string, tokenSent: boolean, variable: string): string {
+  const status = /returned error: 403|\b403\b/.test(stderr) ? 403 : 401;
+  if (!tokenSent) {
+    return `the repository asks for a token (HTTP ${status}) and none was sent: check ${variable}`;
+  }
+  return status === 403
+    ? `the repository refused the token (HTTP 403): check ${variable} and the token's access to this repository`
+    : `the repository refused the token (HTTP 401): check ${variable}`;
+}

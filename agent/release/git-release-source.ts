@@ -4,7 +4,7 @@ import pRetry, { AbortError } from 'p-retry';
 import type { SimpleGit } from 'simple-git';
 import { ReleaseSourceError } from '../errors.js';
 import type { AgentLogger } from '../log.js';
-import { classifyGitError } from './classify-git-error.js';
+import { classifyGitError, describeAuthFailure } from './classify-git-error.js';
 import { matchesPrefixes } from './poll-prefixes.js';
 import type { ReleaseSource, RemoteTag, SignatureCheck } from './release-source.js';
 import { bindingProblem, describeSignatureFailure, parseTagObject } from './signature-check.js';
@@ -16,6 +16,8 @@ export interface GitSourceOptions {
   readonly stateDir: string;
   /** Read at every operation, so a rotated token file takes effect without a restart. */
   readonly token: () => string | undefined;
+  /** The setting the token comes from, named in auth errors (default OTA_REPO_TOKEN_FILE). */
+  readonly tokenVariable?: string | undefined;
   readonly timeoutMs: number;
   readonly retries: number;
   readonly minRetryMs: number;
@@ -101,11 +103,15 @@ export class GitReleaseSource implements ReleaseSource {
         } catch (err) {
           const text = this.redact(String((err as Error).message ?? err));
           const kind = /block timeout|timed out/i.test(text) ? 'timeout' : classifyGitError(text);
-          const error = new ReleaseSourceError(
-            kind,
-            this.options.url,
-            `${what} failed: ${text.trim()}`,
-          );
+          const message =
+            kind === 'auth'
+              ? describeAuthFailure(
+                  text,
+                  this.options.token() !== undefined,
+                  this.options.tokenVariable ?? 'OTA_REPO_TOKEN_FILE',
+                )
+              : `${what} failed: ${text.trim()}`;
+          const error = new ReleaseSourceError(kind, this.options.url, message);
           throw error.permanent ? new AbortError(error) : error;
         }
       },

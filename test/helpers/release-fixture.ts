@@ -9,6 +9,8 @@ export interface SourceSetup {
   url: string;
   stateDir: string;
   token?: string | (() => string | undefined);
+  /** The setting the token came from, as error messages name it. */
+  tokenVariable?: string | undefined;
   retries?: number;
   timeoutMs?: number;
 }
@@ -22,6 +24,7 @@ export function makeWatcher(setup: SourceSetup, options: Partial<WatcherOptions>
       url: setup.url,
       stateDir: setup.stateDir,
       token: typeof token === 'function' ? token : () => token,
+      tokenVariable: setup.tokenVariable,
       timeoutMs: setup.timeoutMs ?? 20_000,
       retries: setup.retries ?? 2,
       minRetryMs: 100,

@@ -80,3 +80,54 @@ describe('release trust: a signature binds the tag name and the commit', () => {
     ]);
   });
 });
+
+describe('release trust: a refused token says what to do', () => {
+  const TOKEN = 'ghp_TRUSTTOKEN0123456789SECRET';
+  let server: GitHttpServer;
+  let dir: string;
+
+  beforeEach(async () => {
+    dir = tempDir('ota-trust-token-');
+    server = new GitHttpServer({ root: join(dir, 'srv'), token: TOKEN });
+    await server.start();
+    const repo = await TestRepo.create(dir, join(dir, 'srv'), 'weather');
+    await repo.tag('v1.0.0');
+  });
+  afterEach(async () => {
+    await server.stop();
+  });
+
+  it.each([
+    [
+      'a wrong token',
+      'ghp_wrong',
+      undefined,
+      'auth: the repository refused the token (HTTP 401): check OTA_REPO_TOKEN_FILE',
+    ],
+    [
+      'a wrong token from the environment',
+      'ghp_wrong',
+      'OTA_REPO_TOKEN',
+      'auth: the repository refused the token (HTTP 401): check OTA_REPO_TOKEN',
+    ],
+    [
+      'no token',
+      undefined,
+      undefined,
+      'auth: the repository asks for a token (HTTP 401) and none was sent: check OTA_REPO_TOKEN_FILE',
+    ],
+  ])('names the setting for %s, never the token', async (_, token, tokenVariable, message) => {
+    const { watcher, lines } = makeWatcher({
+      url: server.url('weather'),
+      stateDir: join(dir, 'state'),
+      token,
+      tokenVariable,
+    });
+    const result = await watcher.poll(undefined, none);
+    expect(result.error?.message).toBe(message);
+    for (const line of lines) {
+      expect(line).not.toContain('ghp_wrong');
+      expect(line).not.toContain('terminal prompts disabled');
+    }
+  });
+});
