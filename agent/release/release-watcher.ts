@@ -1,5 +1,6 @@
 import { ReleaseSourceError, type SourceFailure } from '../errors.js';
 import type { AgentLogger } from '../log.js';
+import { aliasConflicts } from './alias-conflicts.js';
 import { PolicyTracker } from './policy-tracker.js';
 import { matchesPrefixes, pollPrefixes } from './poll-prefixes.js';
 import type { ReleaseSource, RemoteTag, SignatureCheck } from './release-source.js';
@@ -54,6 +55,8 @@ export class ReleaseWatcher {
   private readonly verified = new Map<string, string>();
   /** Tag names already reported as not-a-version, so each gets one log line, not one per poll. */
   private readonly reportedInvalid = new Set<string>();
+  /** Alias conflicts already reported, by their reason. */
+  private readonly aliasReported = new Set<string>();
   /** tag@commit pairs of moved tags already reported. */
   private readonly movedReported = new Set<string>();
   /** tag@commit pairs refused for their signature, so each is checked and logged once. */
@@ -115,8 +118,9 @@ export class ReleaseWatcher {
         }
       }
     }
+    const conflicts = this.aliasConflicts();
     for (;;) {
-      const refused = new Map<string, string>();
+      const refused = new Map<string, string>(conflicts);
       for (const c of candidates) {
         const reason = this.refused.get(keyOf(c));
         if (reason) refused.set(c.version.text, reason);
@@ -136,7 +140,7 @@ export class ReleaseWatcher {
         excluded,
         error,
         policy: this.policies.commit,
-        refusals: this.refusals(),
+        refusals: [...this.refusals(), ...conflicts.values()],
       });
       // Down only when the policy says so: the running version was withdrawn, or is no longer
       // allowed here, or a group hold names another version.
@@ -248,9 +252,33 @@ export class ReleaseWatcher {
 
   /** Known versions of this channel that still exist and were not refused: the poll floor. */
   private floorVersions(): Candidate[] {
+    const conflicts = this.aliasConflicts();
     return this.knownVersions().filter(
-      (k) => onChannel(k.version, this.options.channel) && !this.refused.has(keyOf(k)),
+      (k) =>
+        onChannel(k.version, this.options.channel) &&
+        !this.refused.has(keyOf(k)) &&
+        !conflicts.has(k.version.text),
     );
+  }
+
+  /**
+   * Versions whose tags name different commits (each at the commit the ledger trusts for
+   * it), with the reason; each conflict is logged once.
+   */
+  private aliasConflicts(): Map<string, string> {
+    const conflicts = new Map<string, string>();
+    for (const { version, tags, commits, reason } of aliasConflicts(
+      this.knownVersions(),
+    ).values()) {
+      conflicts.set(version, reason);
+      if (this.aliasReported.has(reason)) continue;
+      this.aliasReported.add(reason);
+      this.log.error(
+        { version, tags, commits },
+        'ALIAS CONFLICT: tags of one version point to different commits; refusing the version',
+      );
+    }
+    return conflicts;
   }
 
   private refusals(): string[] {

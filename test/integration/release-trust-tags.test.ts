@@ -103,3 +103,49 @@ describe('release trust: deleted and refused tags', () => {
     });
   });
 });
+
+describe('release trust: aliases of one version', () => {
+  let server: GitHttpServer;
+  let repo: TestRepo;
+  let dir: string;
+
+  beforeEach(async () => {
+    dir = tempDir('ota-trust-alias-');
+    server = new GitHttpServer({ root: join(dir, 'srv') });
+    await server.start();
+    repo = await TestRepo.create(dir, join(dir, 'srv'), 'weather');
+    await repo.tag('v1.1.0');
+  });
+  afterEach(async () => {
+    await server.stop();
+  });
+
+  it('refuses a version whose aliases point to different commits, and reports it', async () => {
+    const good = await repo.commit('1.2.0');
+    await repo.tag('v1.2.0');
+    await repo.tag('v1.2.0+build.7'); // an alias at the same commit is fine
+    const { watcher, events } = makeWatcher(
+      { url: server.url('weather'), stateDir: join(dir, 'state') },
+      { sweepIntervalMs: 0 },
+    );
+    expect((await watcher.poll(v('1.1.0'), none)).target).toMatchObject({ commit: good });
+
+    // Someone pushes the same version without the "v", at another commit.
+    const other = await repo.commit('not 1.2.0');
+    await repo.tag('1.2.0', { commit: other });
+    const result = await watcher.poll(v('1.1.0'), none);
+    expect(result.target).toBeUndefined();
+    const reason = `tags 1.2.0, v1.2.0, v1.2.0+build.7 of version 1.2.0 point to different commits (${other.slice(0, 12)}, ${good.slice(0, 12)}): refused`;
+    expect(result.excluded).toContainEqual({ version: '1.2.0', reason });
+    expect(result.refusals).toContain(reason);
+    expect(events().filter((e) => String(e.msg).startsWith('ALIAS CONFLICT'))).toEqual([
+      expect.objectContaining({ level: 50, version: '1.2.0' }),
+    ]);
+    await watcher.poll(v('1.1.0'), none); // reported once, not at every poll
+
+    // Deleting the stray alias ends the conflict.
+    await repo.git('push', '--quiet', repo.bare, '--delete', 'refs/tags/1.2.0');
+    expect((await watcher.poll(v('1.1.0'), none)).target).toMatchObject({ commit: good });
+    expect(events().filter((e) => String(e.msg).startsWith('ALIAS CONFLICT'))).toHaveLength(1);
+  });
+});
