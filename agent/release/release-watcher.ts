@@ -1,13 +1,14 @@
 import { ReleaseSourceError, type SourceFailure } from '../errors.js';
 import type { AgentLogger } from '../log.js';
-import { aliasConflicts } from './alias-conflicts.js';
+import { KnownTags } from './known-tags.js';
 import { PolicyTracker } from './policy-tracker.js';
 import { matchesPrefixes, pollPrefixes } from './poll-prefixes.js';
-import type { ReleaseSource, RemoteTag, SignatureCheck } from './release-source.js';
+import type { ReleaseSource, RemoteTag } from './release-source.js';
 import { admits, heldAt } from './rollout-policy.js';
-import { type Candidate, type Exclusion, onChannel, selectTarget } from './select.js';
+import { type Exclusion, onChannel, selectTarget } from './select.js';
 import type { TagLedger } from './tag-ledger.js';
-import { compareVersions, parseVersion, type Version } from './version.js';
+import { TagVerifier } from './tag-verifier.js';
+import { compareVersions, type Version } from './version.js';
 
 export interface WatcherOptions {
   readonly channel: string;
@@ -45,29 +46,21 @@ export interface PollResult {
   readonly refusals?: readonly string[];
 }
 
-const shown = (name: string) => (name.length > 80 ? `${name.slice(0, 80)}...` : name);
-
 /** Decides, at each poll, which released version this device should run. */
 export class ReleaseWatcher {
   private lastSweep = Number.NEGATIVE_INFINITY;
   private readonly policies: PolicyTracker;
-  /** tag@commit pairs whose signature verified, with the signer, so each is checked once. */
-  private readonly verified = new Map<string, string>();
-  /** Tag names already reported as not-a-version, so each gets one log line, not one per poll. */
-  private readonly reportedInvalid = new Set<string>();
-  /** Alias conflicts already reported, by their reason. */
-  private readonly aliasReported = new Set<string>();
-  /** tag@commit pairs of moved tags already reported. */
-  private readonly movedReported = new Set<string>();
-  /** tag@commit pairs refused for their signature, so each is checked and logged once. */
-  private readonly refused = new Map<string, string>();
+  private readonly known: KnownTags;
+  private readonly verifier: TagVerifier;
 
   constructor(
     private readonly source: ReleaseSource,
-    private readonly ledger: TagLedger,
+    ledger: TagLedger,
     private readonly options: WatcherOptions,
     private readonly log: AgentLogger,
   ) {
+    this.known = new KnownTags(ledger, options, log);
+    this.verifier = new TagVerifier(source, options, log);
     this.policies = new PolicyTracker(
       source,
       {
@@ -94,20 +87,20 @@ export class ReleaseWatcher {
         tags = await this.source.listTags('all');
         this.lastSweep = at;
         mode = 'sweep';
-        this.forgetDeleted(tags, 'all', at);
+        this.known.forgetDeleted(tags, 'all');
       } catch (err) {
         if (!(err instanceof ReleaseSourceError)) throw err;
         this.log.error({ kind: err.kind, err }, 'release poll failed');
       }
     }
-    const known = this.knownVersions().filter((k) => onChannel(k.version, this.options.channel));
+    const known = this.known.versions().filter((k) => onChannel(k.version, this.options.channel));
 
     const policy = this.policies.policy;
     const device = this.options.device;
     const admit = (version: string) => admits(policy, device, version);
     const hold = heldAt(policy, device.groups);
     const runningAllowed = !current || admit(current.text).allowed;
-    const candidates = this.candidates(tags);
+    const candidates = this.known.candidates(tags);
     if (mode === 'sweep') await this.prefetchWatched(current, failed);
     else {
       // Known versions between the running one and the base are still candidates.
@@ -118,11 +111,11 @@ export class ReleaseWatcher {
         }
       }
     }
-    const conflicts = this.aliasConflicts();
+    const conflicts = this.known.aliasConflicts();
     for (;;) {
       const refused = new Map<string, string>(conflicts);
       for (const c of candidates) {
-        const reason = this.refused.get(keyOf(c));
+        const reason = this.verifier.refusal(c);
         if (reason) refused.set(c.version.text, reason);
       }
       const { target, excluded } = selectTarget(candidates, {
@@ -147,7 +140,7 @@ export class ReleaseWatcher {
       const down = hold !== undefined || !runningAllowed;
       if (!target || (current && target.version.text === current.text)) return done(undefined);
       if (current && !down && compareVersions(target.version, current) < 0) return done(undefined);
-      const checked = await this.checkSignature(target);
+      const checked = await this.verifier.check(target);
       if (checked.ok) {
         return done({
           version: target.version.text,
@@ -192,49 +185,9 @@ export class ReleaseWatcher {
         return { mode, error: err };
       }
       if (sweep) this.lastSweep = at;
-      const gone = this.forgetDeleted(tags, prefixes, at);
+      const gone = this.known.forgetDeleted(tags, prefixes);
       if (attempt > 0 || !floor || !gone.has(floor.tag)) return { mode, tags };
     }
-  }
-
-  /**
-   * The floor of cheap polls (the running version or the highest known version that still
-   * exists and was not refused) and the known tags a cheap poll names exactly, to see them
-   * deleted: the floor's own and those of candidates above the running version.
-   */
-  private watchList(current: Version | undefined, failed: ReadonlySet<string>) {
-    const running = current && this.asTagged(current);
-    const known = this.floorVersions();
-    let floor = running;
-    for (const k of known) if (!floor || compareVersions(k.version, floor) > 0) floor = k.version;
-    const watched = known
-      .filter((k) => !current || compareVersions(k.version, current) > 0)
-      .filter((k) => k.version === floor || !failed.has(k.version.text))
-      .map((k) => k.version.tag);
-    return { floor, watched };
-  }
-
-  /**
-   * Marks ledger tags the listing covers but no longer holds as deleted: they stop being
-   * candidates and stop setting the poll floor. The running version's tag may be marked too;
-   * that changes nothing for it: it keeps running, and polls start from it anyway. Returns
-   * the names marked.
-   */
-  private forgetDeleted(
-    tags: readonly RemoteTag[],
-    prefixes: readonly string[] | 'all',
-    at: number,
-  ): Set<string> {
-    const listed = new Set(tags.map((t) => t.name));
-    const gone = new Set<string>();
-    for (const [name, entry] of this.ledger.entries()) {
-      if (entry.deletedAt || listed.has(name)) continue;
-      if (prefixes !== 'all' && !matchesPrefixes(name, prefixes)) continue;
-      gone.add(name);
-      this.log.info({ tag: name }, 'tag deleted from the repository; no longer a candidate');
-    }
-    this.ledger.markDeleted([...gone], new Date(at));
-    return gone;
   }
 
   /**
@@ -250,160 +203,11 @@ export class ReleaseWatcher {
     }
   }
 
-  /** Known versions of this channel that still exist and were not refused: the poll floor. */
-  private floorVersions(): Candidate[] {
-    const conflicts = this.aliasConflicts();
-    return this.knownVersions().filter(
-      (k) =>
-        onChannel(k.version, this.options.channel) &&
-        !this.refused.has(keyOf(k)) &&
-        !conflicts.has(k.version.text),
-    );
-  }
-
-  /**
-   * Versions whose tags name different commits (each at the commit the ledger trusts for
-   * it), with the reason; each conflict is logged once.
-   */
-  private aliasConflicts(): Map<string, string> {
-    const conflicts = new Map<string, string>();
-    for (const { version, tags, commits, reason } of aliasConflicts(
-      this.knownVersions(),
-    ).values()) {
-      conflicts.set(version, reason);
-      if (this.aliasReported.has(reason)) continue;
-      this.aliasReported.add(reason);
-      this.log.error(
-        { version, tags, commits },
-        'ALIAS CONFLICT: tags of one version point to different commits; refusing the version',
-      );
-    }
-    return conflicts;
+  private watchList(current: Version | undefined, failed: ReadonlySet<string>) {
+    return this.known.watchList(current, failed, (c) => this.verifier.refusal(c) !== undefined);
   }
 
   private refusals(): string[] {
     return this.policies.refusal ? [this.policies.refusal] : [];
   }
-
-  /**
-   * Every release tag seen before and not deleted since, at the commit first seen (or
-   * followed, if moved tags are).
-   */
-  private knownVersions(): Candidate[] {
-    const out: Candidate[] = [];
-    for (const [tag, entry] of this.ledger.entries()) {
-      const version = entry.deletedAt ? undefined : parseVersion(tag);
-      if (version) out.push({ version, commit: entry.commit, object: entry.object });
-    }
-    return out;
-  }
-
-  /**
-   * The running version as the repository tags it ("v1.4.2" or "1.4.2"): the version label on
-   * a container carries no tag, and poll prefixes must use the repository's spelling.
-   */
-  private asTagged(version: Version): Version {
-    for (const name of [`v${version.text}`, version.text]) {
-      if (this.ledger.get(name)) return parseVersion(name) ?? version;
-    }
-    return parseVersion(`v${version.text}`) ?? version;
-  }
-
-  /**
-   * Valid versions among the tags. Invalid names get one log line each. A tag that moved to
-   * another commit is reported loudly and the version stays at the commit first seen (unless
-   * OTA_ACCEPT_MOVED_TAGS): the new commit is never deployed silently.
-   */
-  private candidates(tags: readonly RemoteTag[]): Candidate[] {
-    const out: Candidate[] = [];
-    const firstSeen: RemoteTag[] = [];
-    for (const tag of tags) {
-      const version = parseVersion(tag.name);
-      if (!version) {
-        if (!this.reportedInvalid.has(tag.name)) {
-          this.reportedInvalid.add(tag.name);
-          this.log.info(
-            { tag: shown(tag.name), length: tag.name.length },
-            'ignoring tag that is not a version',
-          );
-        }
-        continue;
-      }
-      const known = this.ledger.get(tag.name);
-      // New, or back after a deletion at the commit first seen (recording clears the mark).
-      if (!known || (known.deletedAt && known.commit === tag.commit)) firstSeen.push(tag);
-      if (!known || known.commit === tag.commit) {
-        out.push({ version, commit: tag.commit, object: tag.object });
-        continue;
-      }
-      if (this.options.acceptMovedTags) {
-        this.log.warn(
-          { tag: tag.name, from: known.commit, to: tag.commit },
-          'tag moved; following it (OTA_ACCEPT_MOVED_TAGS)',
-        );
-        firstSeen.push(tag);
-        out.push({ version, commit: tag.commit, object: tag.object });
-        continue;
-      }
-      const key = `${tag.name}@${tag.commit}`;
-      if (!this.movedReported.has(key)) {
-        this.movedReported.add(key);
-        this.log.error(
-          { tag: tag.name, firstCommit: known.commit, nowCommit: tag.commit },
-          'TAG MOVED: the same version now points to another commit; keeping the first one',
-        );
-      }
-      // The first commit's tag object, to verify; a ledger older than that field has none.
-      out.push({ version, commit: known.commit, object: known.object });
-    }
-    this.ledger.record(firstSeen, new Date(this.options.now()));
-    return out;
-  }
-
-  private async checkSignature(
-    target: Candidate,
-  ): Promise<
-    | { ok: true; signer: string | undefined }
-    | { ok: false; error?: { kind: SourceFailure; message: string } }
-  > {
-    if (!this.options.requireSigned) return { ok: true, signer: undefined };
-    const { tag } = target.version;
-    const key = keyOf(target);
-    const signer = this.verified.get(key);
-    if (signer) return { ok: true, signer };
-    let result: SignatureCheck;
-    if (!target.object) {
-      result = { ok: false, reason: 'the tag object first seen is not known: cannot verify it' };
-    } else {
-      try {
-        result = await this.source.verifyTag(
-          tag,
-          target.object,
-          this.options.allowedSignersFile ?? '',
-        );
-      } catch (err) {
-        if (!(err instanceof ReleaseSourceError)) throw err;
-        this.log.error({ kind: err.kind, tag, err }, 'could not fetch tag to verify it');
-        return { ok: false, error: err };
-      }
-    }
-    // The commit built or pulled must be the one the verified object points at.
-    if (result.ok && result.commit !== target.commit) {
-      result = {
-        ok: false,
-        reason: `the signed tag points to ${result.commit.slice(0, 12)}, not ${target.commit.slice(0, 12)}`,
-      };
-    }
-    if (result.ok) {
-      this.verified.set(key, result.signer);
-      this.log.info({ tag, signer: result.signer }, 'tag signature verified');
-      return { ok: true, signer: result.signer };
-    }
-    this.refused.set(key, result.reason);
-    this.log.error({ tag, reason: result.reason }, 'tag refused: signature required');
-    return { ok: false };
-  }
 }
-
-/** A candidate as checked: its tag name and the object it names (the commit if none known). */
-const keyOf = (c: Candidate) => `${c.version.tag}@${c.object ?? c.commit}`;
