@@ -4,7 +4,7 @@ import { KnownTags } from './known-tags.js';
 import { PolicyTracker } from './policy-tracker.js';
 import { matchesPrefixes, pollPrefixes } from './poll-prefixes.js';
 import type { ReleaseSource, RemoteTag } from './release-source.js';
-import { admits, heldAt } from './rollout-policy.js';
+import { admits, downgradeReason, heldAt } from './rollout-policy.js';
 import { type Exclusion, onChannel, selectTarget } from './select.js';
 import type { TagLedger } from './tag-ledger.js';
 import { TagVerifier } from './tag-verifier.js';
@@ -99,7 +99,6 @@ export class ReleaseWatcher {
     const device = this.options.device;
     const admit = (version: string) => admits(policy, device, version);
     const hold = heldAt(policy, device.groups);
-    const runningAllowed = !current || admit(current.text).allowed;
     const candidates = this.known.candidates(tags);
     if (mode === 'sweep') await this.prefetchWatched(current, failed);
     else {
@@ -135,9 +134,8 @@ export class ReleaseWatcher {
         policy: this.policies.commit,
         refusals: [...this.refusals(), ...conflicts.values()],
       });
-      // Down only when the policy says so: the running version was withdrawn, or is no longer
-      // allowed here, or a group hold names another version.
-      const down = hold !== undefined || !runningAllowed;
+      // Down only when the policy says so explicitly (see downgradeReason).
+      const down = current !== undefined && downgradeReason(policy, device.groups, current.text);
       if (!target || (current && target.version.text === current.text)) return done(undefined);
       if (current && !down && compareVersions(target.version, current) < 0) return done(undefined);
       const checked = await this.verifier.check(target);
