@@ -24,6 +24,8 @@ export interface AgentConfig {
   readonly groups: readonly string[];
   readonly imageSource: 'build' | 'pull';
   readonly imageRepository: string;
+  /** Pull mode: how long after a tag appears a missing image is waited for, not failed. */
+  readonly pullGraceMs: number;
   readonly platform: string;
   readonly buildArgs: Readonly<Record<string, string>>;
   readonly registryAuth: { username: string; password: string; serveraddress: string } | undefined;
@@ -204,6 +206,7 @@ export function loadAgentConfig(
     groups: parseGroups(read.string('OTA_GROUPS', '')),
     imageSource,
     imageRepository,
+    pullGraceMs: read.duration('OTA_PULL_GRACE', 900_000, 0, 86_400_000),
     platform: read.matching(
       'OTA_PLATFORM',
       /^[a-z0-9]+\/[a-z0-9_]+(\/[a-z0-9]+)?$/,

@@ -114,6 +114,7 @@ async function main(): Promise<void> {
       keepImages: config.keepImages,
       repoUrl: config.repoUrl,
       stateDir: config.stateDir,
+      pullGraceMs: config.pullGraceMs,
     },
     log.child({ module: 'update' }),
   );

@@ -17,6 +17,9 @@ export class KnownTags {
   private readonly reportedInvalid = new Set<string>();
   private readonly reportedMoved = new Set<string>();
   private readonly reportedAliases = new Set<string>();
+  /** Tags first seen in this run, on the monotonic clock. */
+  private readonly seenAt = new Map<string, number>();
+  private readonly monotonic: () => number;
 
   constructor(
     private readonly ledger: TagLedger,
@@ -24,9 +27,24 @@ export class KnownTags {
       readonly channel: string;
       readonly acceptMovedTags: boolean;
       readonly now: () => number;
+      readonly monotonic?: (() => number) | undefined;
     },
     private readonly log: AgentLogger,
-  ) {}
+  ) {
+    this.monotonic = options.monotonic ?? performance.now.bind(performance);
+  }
+
+  /**
+   * When the tag was first seen, on the monotonic clock. For a tag first seen in an earlier
+   * run, the wall-clock time since (from the ledger) is carried over, never less than zero.
+   */
+  firstSeenAt(tag: string): number | undefined {
+    const inRun = this.seenAt.get(tag);
+    if (inRun !== undefined) return inRun;
+    const recorded = Date.parse(this.ledger.get(tag)?.firstSeen ?? '');
+    if (Number.isNaN(recorded)) return undefined;
+    return this.monotonic() - Math.max(0, this.options.now() - recorded);
+  }
 
   /**
    * Every release tag seen before and not deleted since, at the commit first seen (or
@@ -160,6 +178,10 @@ export class KnownTags {
       }
       // The first commit's tag object, to verify; a ledger older than that field has none.
       out.push({ version, commit: known.commit, object: known.object });
+    }
+    const mono = this.monotonic();
+    for (const tag of firstSeen) {
+      if (this.ledger.get(tag.name)?.commit !== tag.commit) this.seenAt.set(tag.name, mono);
     }
     this.ledger.record(firstSeen, new Date(this.options.now()));
     return out;

@@ -23,6 +23,8 @@ export interface WatcherOptions {
   readonly device: { readonly id: string; readonly groups: readonly string[] };
   /** Keeps the policy in force across restarts (state volume); without it, memory only. */
   readonly policyFile?: string | undefined;
+  /** The monotonic clock of ReleaseTarget.firstSeenAt; default performance.now. */
+  readonly monotonic?: () => number;
 }
 
 export interface ReleaseTarget {
@@ -30,6 +32,11 @@ export interface ReleaseTarget {
   readonly tag: string;
   readonly commit: string;
   readonly signer: string | undefined;
+  /**
+   * When this device first saw the tag, on the monotonic clock (WatcherOptions.monotonic):
+   * pull mode waits a while for an image pushed after the tag.
+   */
+  readonly firstSeenAt?: number | undefined;
 }
 
 export interface PollResult {
@@ -145,6 +152,7 @@ export class ReleaseWatcher {
           tag: target.version.tag,
           commit: target.commit,
           signer: checked.signer,
+          firstSeenAt: this.known.firstSeenAt(target.version.tag),
         });
       }
       if (checked.error) return done(undefined, checked.error);

@@ -91,3 +91,14 @@ describe('following the clone compose.yaml lives in', () => {
     expect(originOf('/nonexistent/config')).toBeUndefined();
   });
 });
+
+describe('OTA_PULL_GRACE', () => {
+  it('waits 15 minutes by default, takes a duration, and names itself when wrong', () => {
+    expect(loadAgentConfig(base).pullGraceMs).toBe(900_000);
+    expect(loadAgentConfig({ ...base, OTA_PULL_GRACE: '0' }).pullGraceMs).toBe(0);
+    expect(loadAgentConfig({ ...base, OTA_PULL_GRACE: '30m' }).pullGraceMs).toBe(1_800_000);
+    expect(failure({ ...base, OTA_PULL_GRACE: 'soon' })).toMatchObject({
+      variable: 'OTA_PULL_GRACE',
+    });
+  });
+});
