@@ -17,6 +17,8 @@ export interface AgentConfig {
   readonly channel: string;
   readonly requireSigned: boolean;
   readonly allowedSignersFile: string | undefined;
+  /** GPG public keys whose signatures count, as for SSH keys in the allowed-signers file. */
+  readonly allowedGpgKeysFile: string | undefined;
   readonly acceptMovedTags: boolean;
   readonly logLevel: string;
   readonly deviceName: string;
@@ -148,10 +150,22 @@ export function loadAgentConfig(
   }
   const requireSigned = read.bool('OTA_REQUIRE_SIGNED', false);
   const allowedSignersFile = read.optional('OTA_ALLOWED_SIGNERS_FILE');
-  if (requireSigned && (!allowedSignersFile || !existsSync(allowedSignersFile))) {
+  const allowedGpgKeysFile = read.optional('OTA_ALLOWED_GPG_KEYS_FILE');
+  if (allowedGpgKeysFile && !existsSync(allowedGpgKeysFile)) {
+    throw new ConfigError(
+      'OTA_ALLOWED_GPG_KEYS_FILE',
+      'an existing file of GPG public keys (gpg --export --armor KEYID)',
+      allowedGpgKeysFile,
+    );
+  }
+  // With only GPG keys trusted, no SSH allowed-signers file is needed.
+  if (
+    requireSigned &&
+    (allowedSignersFile ? !existsSync(allowedSignersFile) : !allowedGpgKeysFile)
+  ) {
     throw new ConfigError(
       'OTA_ALLOWED_SIGNERS_FILE',
-      'an existing allowed-signers file when OTA_REQUIRE_SIGNED=true',
+      'an existing allowed-signers file (or OTA_ALLOWED_GPG_KEYS_FILE) when OTA_REQUIRE_SIGNED=true',
       allowedSignersFile,
     );
   }
@@ -191,6 +205,7 @@ export function loadAgentConfig(
     channel,
     requireSigned,
     allowedSignersFile,
+    allowedGpgKeysFile,
     acceptMovedTags: read.bool('OTA_ACCEPT_MOVED_TAGS', false),
     logLevel: read.oneOf(
       'OTA_LOG_LEVEL',

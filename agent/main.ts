@@ -56,6 +56,7 @@ async function main(): Promise<void> {
       stateDir: config.stateDir,
       token: config.token,
       tokenVariable: config.tokenVariable,
+      gpgKeysFile: config.allowedGpgKeysFile,
       timeoutMs: config.gitTimeoutMs,
       retries: 4,
       minRetryMs: 2_000,

@@ -5,9 +5,15 @@ import type { SimpleGit } from 'simple-git';
 import { ReleaseSourceError } from '../errors.js';
 import type { AgentLogger } from '../log.js';
 import { classifyGitError, describeAuthFailure } from './classify-git-error.js';
+import { importGpgKeys } from './gpg-keyring.js';
 import { matchesPrefixes } from './poll-prefixes.js';
 import type { ReleaseSource, RemoteTag, SignatureCheck } from './release-source.js';
-import { bindingProblem, describeSignatureFailure, parseTagObject } from './signature-check.js';
+import {
+  bindingProblem,
+  describeSignatureFailure,
+  goodSigner,
+  parseTagObject,
+} from './signature-check.js';
 
 export interface GitSourceOptions {
   /** https://github.com/owner/repo.git (no credentials in it). */
@@ -16,6 +22,12 @@ export interface GitSourceOptions {
   readonly stateDir: string;
   /** Read at every operation, so a rotated token file takes effect without a restart. */
   readonly token: () => string | undefined;
+  /**
+   * GPG public keys to trust for GPG-signed tags and policy commits; imported into a keyring
+   * of the agent's own (`gnupg` in the state directory), made afresh at each start so a key
+   * removed from the file is no longer trusted.
+   */
+  readonly gpgKeysFile?: string | undefined;
   /** The setting the token comes from, named in auth errors (default OTA_REPO_TOKEN_FILE). */
   readonly tokenVariable?: string | undefined;
   readonly timeoutMs: number;
@@ -40,13 +52,16 @@ const POLICY_FILE = 'ota-policy.json';
  */
 export class GitReleaseSource implements ReleaseSource {
   private readonly repoDir: string;
+  private readonly gnupgHome: string;
   private initialized = false;
+  private keyring: Promise<void> | undefined;
 
   constructor(
     private readonly options: GitSourceOptions,
     private readonly log: AgentLogger,
   ) {
     this.repoDir = join(options.stateDir, 'repo.git');
+    this.gnupgHome = join(options.stateDir, 'gnupg');
   }
 
   /** Config for git given through GIT_CONFIG_* variables, so nothing shows in `ps`. */
@@ -67,6 +82,8 @@ export class GitReleaseSource implements ReleaseSource {
     const env: Record<string, string> = {
       PATH: process.env.PATH ?? '/usr/local/bin:/usr/bin:/bin',
       HOME: this.options.stateDir,
+      // GPG signatures are checked against the agent's own keyring only, never a user's.
+      GNUPGHOME: this.gnupgHome,
       GIT_CONFIG_NOSYSTEM: '1',
       GIT_TERMINAL_PROMPT: '0',
       GIT_CONFIG_COUNT: String(Object.keys(config).length),
@@ -294,6 +311,8 @@ export class GitReleaseSource implements ReleaseSource {
     allowedSignersFile: string,
     commit = '',
   ): Promise<SignatureCheck> {
+    this.keyring ??= importGpgKeys(this.gnupgHome, this.options.gpgKeysFile, this.log);
+    await this.keyring;
     let stderr = '';
     const git = this.git({
       'gpg.format': 'ssh',
@@ -305,14 +324,16 @@ export class GitReleaseSource implements ReleaseSource {
     });
     let failure = '';
     try {
-      await git.raw([command, object]);
+      // --raw: gpg's status lines (GOODSIG, NO_PUBKEY...) instead of its prose.
+      await git.raw([command, '--raw', object]);
     } catch (err) {
       failure = (err as Error).message;
     }
-    // Only git's own verdict counts: Good "git" signature for PRINCIPAL with ... on stderr.
+    // Only git's own verdict counts: exit 0 and, on stderr, Good "git" signature for PRINCIPAL
+    // (SSH) or gpg's GOODSIG status line (valid, unexpired, unrevoked key in the keyring).
     // (verify-commit on an unsigned commit exits 1 silently, which simple-git does not raise.)
-    const good = /Good "git" signature for (\S+)/.exec(stderr);
-    if (!failure && good) return { ok: true, signer: good[1] as string, commit };
+    const signer = goodSigner(stderr);
+    if (!failure && signer) return { ok: true, signer, commit };
     return {
       ok: false,
       reason: describeSignatureFailure(failure || stderr || 'no signature found'),

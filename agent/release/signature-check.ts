@@ -36,8 +36,25 @@ export function bindingProblem(ref: string, tag: TagObject | undefined): string 
   return undefined;
 }
 
+/**
+ * Who signed, from `git verify-tag --raw` output that reports a good signature: the SSH
+ * principal, or the GPG key's user id. Undefined when it reports none. Pure.
+ */
+export function goodSigner(stderr: string): string | undefined {
+  const ssh = /^Good "git" signature for (\S+)/m.exec(stderr);
+  if (ssh) return ssh[1];
+  const gpg = /^\[GNUPG:\] GOODSIG [0-9A-F]+ (.+)$/m.exec(stderr);
+  return gpg?.[1]?.trim();
+}
+
 /** git's verify-tag/verify-commit output as a reason that says what to do. */
 export function describeSignatureFailure(text: string): string {
+  if (/NO_PUBKEY|No public key/.test(text)) {
+    return 'signed with a GPG key that is not in OTA_ALLOWED_GPG_KEYS_FILE';
+  }
+  if (/EXPKEYSIG|EXPSIG/.test(text)) return 'signed with an expired GPG key';
+  if (/REVKEYSIG/.test(text)) return 'signed with a revoked GPG key';
+  if (/BADSIG/.test(text)) return 'the signature does not verify';
   if (/no signature found/i.test(text)) return 'not signed';
   if (/non-tag object|cannot verify a non-tag/i.test(text)) return 'lightweight tag: not signed';
   if (/No principal matched|not allowed/i.test(text)) {

@@ -9,6 +9,8 @@ export interface SourceSetup {
   url: string;
   stateDir: string;
   token?: string | (() => string | undefined);
+  /** GPG public keys the device trusts (OTA_ALLOWED_GPG_KEYS_FILE). */
+  gpgKeysFile?: string;
   /** The setting the token came from, as error messages name it. */
   tokenVariable?: string | undefined;
   retries?: number;
@@ -25,6 +27,7 @@ export function makeWatcher(setup: SourceSetup, options: Partial<WatcherOptions>
       stateDir: setup.stateDir,
       token: typeof token === 'function' ? token : () => token,
       tokenVariable: setup.tokenVariable,
+      gpgKeysFile: setup.gpgKeysFile,
       timeoutMs: setup.timeoutMs ?? 20_000,
       retries: setup.retries ?? 2,
       minRetryMs: 100,

@@ -2,7 +2,7 @@ import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { parseVersion } from '../../agent/release/version.js';
 import { GitHttpServer } from '../helpers/git-http-server.js';
-import { makeSigningKey, TestRepo } from '../helpers/git-repo.js';
+import { makeGpgKey, makeSigningKey, TestRepo } from '../helpers/git-repo.js';
 import { makeWatcher } from '../helpers/release-fixture.js';
 import { tempDir } from '../helpers/temp-dir.js';
 
@@ -78,6 +78,64 @@ describe('release trust: a signature binds the tag name and the commit', () => {
     expect(events().filter((e) => e.msg === 'tag refused: signature required')).toEqual([
       expect.objectContaining({ tag: 'v2.0.0', reason: 'lightweight tag: not signed' }),
     ]);
+  });
+});
+
+describe('release trust: GPG-signed tags as well as SSH-signed', () => {
+  let server: GitHttpServer;
+  let repo: TestRepo;
+  let dir: string;
+
+  beforeEach(async () => {
+    dir = tempDir('ota-trust-gpg-');
+    server = new GitHttpServer({ root: join(dir, 'srv') });
+    await server.start();
+    repo = await TestRepo.create(dir, join(dir, 'srv'), 'weather');
+  });
+  afterEach(async () => {
+    await server.stop();
+  });
+
+  it('accepts a tag signed by a trusted GPG key, refuses others and re-pointed copies', async () => {
+    const trusted = await makeGpgKey(dir, 'release@example.com');
+    const stranger = await makeGpgKey(dir, 'mallory@example.com');
+    const ssh = await makeSigningKey(dir, 'ssh@example.com');
+    await repo.tag('v1.0.0', { gpg: trusted });
+    const { watcher, events } = makeWatcher(
+      { url: server.url('weather'), stateDir: join(dir, 'state'), gpgKeysFile: trusted.publicKeys },
+      { requireSigned: true, allowedSignersFile: ssh.allowedSigners, sweepIntervalMs: 0 },
+    );
+    expect((await watcher.poll(undefined, none)).target).toMatchObject({
+      version: '1.0.0',
+      signer: 'Release <release@example.com>',
+    });
+
+    await repo.commit('1.1.0');
+    await repo.tag('v1.1.0', { gpg: stranger });
+    const object = await repo.git('rev-parse', 'v1.0.0');
+    await repo.git('push', '--quiet', '--force', repo.bare, `${object}:refs/tags/v9.0.0`);
+    const result = await watcher.poll(v('1.0.0'), none);
+    expect(result.target).toBeUndefined();
+    expect(result.excluded).toEqual(
+      expect.arrayContaining([
+        { version: '9.0.0', reason: 'the signed tag is named v1.0.0, not v9.0.0' },
+        {
+          version: '1.1.0',
+          reason: 'signed with a GPG key that is not in OTA_ALLOWED_GPG_KEYS_FILE',
+        },
+      ]),
+    );
+
+    // SSH-signed tags still count alongside.
+    await repo.commit('1.2.0');
+    await repo.tag('v1.2.0', { signingKey: ssh.key });
+    expect((await watcher.poll(v('1.0.0'), none)).target).toMatchObject({
+      version: '1.2.0',
+      signer: 'ssh@example.com',
+    });
+    expect(events().find((e) => e.msg === 'GPG keys trusted for signatures')).toMatchObject({
+      keys: 1,
+    });
   });
 });
 

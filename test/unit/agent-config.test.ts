@@ -102,3 +102,19 @@ describe('OTA_PULL_GRACE', () => {
     });
   });
 });
+
+describe('OTA_ALLOWED_GPG_KEYS_FILE', () => {
+  it('must exist, and is enough on its own for OTA_REQUIRE_SIGNED', () => {
+    const file = join(mkdtempSync(join(tmpdir(), 'ota-gpg-')), 'keys.asc');
+    writeFileSync(file, '-----BEGIN PGP PUBLIC KEY BLOCK-----\n');
+    const config = loadAgentConfig({
+      ...base,
+      OTA_REQUIRE_SIGNED: 'true',
+      OTA_ALLOWED_GPG_KEYS_FILE: file,
+    });
+    expect(config).toMatchObject({ requireSigned: true, allowedGpgKeysFile: file });
+    expect(failure({ ...base, OTA_ALLOWED_GPG_KEYS_FILE: '/nonexistent.asc' })).toMatchObject({
+      variable: 'OTA_ALLOWED_GPG_KEYS_FILE',
+    });
+  });
+});

@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import {
   bindingProblem,
   describeSignatureFailure,
+  goodSigner,
   parseTagObject,
 } from '../../agent/release/signature-check.js';
 
@@ -46,5 +47,39 @@ describe('a signed tag is bound to its name and commit', () => {
         'error: gpg.ssh.allowedSignersFile needs to be configured and exist',
       ),
     ).toBe('the allowed signers file (OTA_ALLOWED_SIGNERS_FILE) cannot be read');
+  });
+});
+
+describe('SSH and GPG verdicts', () => {
+  it('names the signer only for a good signature', () => {
+    expect(goodSigner('Good "git" signature for alice@example.com with ED25519 key SHA256:x')).toBe(
+      'alice@example.com',
+    );
+    expect(
+      goodSigner(
+        '[GNUPG:] NEWSIG\n[GNUPG:] GOODSIG 816788F99346BBEA Release <r@example.com>\n[GNUPG:] TRUST_UNDEFINED 0 pgp\n',
+      ),
+    ).toBe('Release <r@example.com>');
+    expect(
+      goodSigner('[GNUPG:] EXPKEYSIG 816788F99346BBEA Release <r@example.com>'),
+    ).toBeUndefined();
+    expect(
+      goodSigner(
+        '[GNUPG:] ERRSIG 816788F99346BBEA 22 8 00 1 9 X\n[GNUPG:] NO_PUBKEY 816788F99346BBEA',
+      ),
+    ).toBeUndefined();
+  });
+
+  it('says why a GPG signature does not count', () => {
+    expect(describeSignatureFailure('[GNUPG:] NO_PUBKEY 816788F99346BBEA')).toBe(
+      'signed with a GPG key that is not in OTA_ALLOWED_GPG_KEYS_FILE',
+    );
+    expect(describeSignatureFailure('[GNUPG:] EXPKEYSIG 81 R')).toBe(
+      'signed with an expired GPG key',
+    );
+    expect(describeSignatureFailure('[GNUPG:] REVKEYSIG 81 R')).toBe(
+      'signed with a revoked GPG key',
+    );
+    expect(describeSignatureFailure('[GNUPG:] BADSIG 81 R')).toBe('the signature does not verify');
   });
 });
