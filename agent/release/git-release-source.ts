@@ -4,16 +4,13 @@ import pRetry, { AbortError } from 'p-retry';
 import type { SimpleGit } from 'simple-git';
 import { ReleaseSourceError } from '../errors.js';
 import type { AgentLogger } from '../log.js';
-import { classifyGitError, describeAuthFailure } from './classify-git-error.js';
+import { sourceError } from './classify-git-error.js';
+import { gitEnv, gnupgHome } from './git-env.js';
+import { runVerify } from './git-verify.js';
 import { importGpgKeys } from './gpg-keyring.js';
 import { matchesPrefixes } from './poll-prefixes.js';
 import type { ReleaseSource, RemoteTag, SignatureCheck } from './release-source.js';
-import {
-  bindingProblem,
-  describeSignatureFailure,
-  goodSigner,
-  parseTagObject,
-} from './signature-check.js';
+import { bindingProblem, parseTagObject } from './signature-check.js';
 
 export interface GitSourceOptions {
   /** https://github.com/owner/repo.git (no credentials in it). */
@@ -52,7 +49,6 @@ const POLICY_FILE = 'ota-policy.json';
  */
 export class GitReleaseSource implements ReleaseSource {
   private readonly repoDir: string;
-  private readonly gnupgHome: string;
   private initialized = false;
   private keyring: Promise<void> | undefined;
 
@@ -61,42 +57,12 @@ export class GitReleaseSource implements ReleaseSource {
     private readonly log: AgentLogger,
   ) {
     this.repoDir = join(options.stateDir, 'repo.git');
-    this.gnupgHome = join(options.stateDir, 'gnupg');
-  }
-
-  /** Config for git given through GIT_CONFIG_* variables, so nothing shows in `ps`. */
-  private env(extra: Record<string, string> = {}): Record<string, string> {
-    const config: Record<string, string> = {
-      'protocol.version': '2',
-      'http.lowSpeedLimit': '100',
-      'http.lowSpeedTime': String(Math.max(5, Math.round(this.options.timeoutMs / 2000))),
-      ...extra,
-    };
-    const token = this.options.token();
-    if (token) {
-      // Sent with the first request, so there is no 401 round trip. GitHub takes a personal
-      // access token as the password of HTTP Basic auth.
-      const basic = Buffer.from(`x-access-token:${token}`).toString('base64');
-      config['http.extraHeader'] = `Authorization: Basic ${basic}`;
-    }
-    const env: Record<string, string> = {
-      PATH: process.env.PATH ?? '/usr/local/bin:/usr/bin:/bin',
-      HOME: this.options.stateDir,
-      // GPG signatures are checked against the agent's own keyring only, never a user's.
-      GNUPGHOME: this.gnupgHome,
-      GIT_CONFIG_NOSYSTEM: '1',
-      GIT_TERMINAL_PROMPT: '0',
-      GIT_CONFIG_COUNT: String(Object.keys(config).length),
-    };
-    Object.entries(config).forEach(([key, value], i) => {
-      env[`GIT_CONFIG_KEY_${i}`] = key;
-      env[`GIT_CONFIG_VALUE_${i}`] = value;
-    });
-    return env;
   }
 
   private git(extra?: Record<string, string>): SimpleGit {
-    return this.options.git(this.repoDir, this.env(extra));
+    const { stateDir, timeoutMs } = this.options;
+    const env = gitEnv({ stateDir, timeoutMs, token: this.options.token() }, extra);
+    return this.options.git(this.repoDir, env);
   }
 
   private async ensureRepo(): Promise<void> {
@@ -106,11 +72,6 @@ export class GitReleaseSource implements ReleaseSource {
     this.initialized = true;
   }
 
-  private redact(text: string): string {
-    const token = this.options.token();
-    return token ? text.split(token).join('[redacted]') : text;
-  }
-
   /** Runs a network git command with retries for transient failures and a typed error. */
   private async remote<T>(what: string, run: () => Promise<T>): Promise<T> {
     return pRetry(
@@ -118,17 +79,12 @@ export class GitReleaseSource implements ReleaseSource {
         try {
           return await run();
         } catch (err) {
-          const text = this.redact(String((err as Error).message ?? err));
-          const kind = /block timeout|timed out/i.test(text) ? 'timeout' : classifyGitError(text);
-          const message =
-            kind === 'auth'
-              ? describeAuthFailure(
-                  text,
-                  this.options.token() !== undefined,
-                  this.options.tokenVariable ?? 'OTA_REPO_TOKEN_FILE',
-                )
-              : `${what} failed: ${text.trim()}`;
-          const error = new ReleaseSourceError(kind, this.options.url, message);
+          const { url, token, tokenVariable } = this.options;
+          const error = sourceError(what, String((err as Error).message ?? err), {
+            url,
+            token: token(),
+            tokenVariable: tokenVariable ?? 'OTA_REPO_TOKEN_FILE',
+          });
           throw error.permanent ? new AbortError(error) : error;
         }
       },
@@ -311,33 +267,15 @@ export class GitReleaseSource implements ReleaseSource {
     allowedSignersFile: string,
     commit = '',
   ): Promise<SignatureCheck> {
-    this.keyring ??= importGpgKeys(this.gnupgHome, this.options.gpgKeysFile, this.log);
+    this.keyring ??= importGpgKeys(
+      gnupgHome(this.options.stateDir),
+      this.options.gpgKeysFile,
+      this.log,
+    );
     await this.keyring;
-    let stderr = '';
-    const git = this.git({
-      'gpg.format': 'ssh',
-      'gpg.ssh.allowedSignersFile': allowedSignersFile,
-    }).outputHandler((_command, _stdout, err) => {
-      err.on('data', (chunk: Buffer) => {
-        stderr += chunk.toString();
-      });
-    });
-    let failure = '';
-    try {
-      // --raw: gpg's status lines (GOODSIG, NO_PUBKEY...) instead of its prose.
-      await git.raw([command, '--raw', object]);
-    } catch (err) {
-      failure = (err as Error).message;
-    }
-    // Only git's own verdict counts: exit 0 and, on stderr, Good "git" signature for PRINCIPAL
-    // (SSH) or gpg's GOODSIG status line (valid, unexpired, unrevoked key in the keyring).
-    // (verify-commit on an unsigned commit exits 1 silently, which simple-git does not raise.)
-    const signer = goodSigner(stderr);
-    if (!failure && signer) return { ok: true, signer, commit };
-    return {
-      ok: false,
-      reason: describeSignatureFailure(failure || stderr || 'no signature found'),
-    };
+    const git = this.git({ 'gpg.ssh.allowedSignersFile': allowedSignersFile });
+    const check = await runVerify(git, command, object);
+    return check.ok ? { ...check, commit } : check;
   }
 
   async archive(commit: string, dest: string): Promise<void> {
