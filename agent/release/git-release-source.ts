@@ -239,9 +239,13 @@ export class GitReleaseSource implements ReleaseSource {
     object: string,
     allowedSignersFile: string,
   ): Promise<SignatureCheck> {
-    const fetched = await this.fetchTag(name, object);
-    if (fetched.object !== object) {
-      return { ok: false, reason: 'the tag changed on the remote while it was checked' };
+    // The object itself is what is verified, by its id: one already here (fetched earlier, or
+    // a moved tag's first object) is as good as a fresh copy; otherwise fetch the tag by name.
+    if (!(await this.hasObject(object))) {
+      const fetched = await this.fetchTag(name, object);
+      if (fetched.object !== object && !(await this.hasObject(object))) {
+        return { ok: false, reason: 'the tag object listed is no longer on the remote' };
+      }
     }
     const check = await this.verify('verify-tag', object, allowedSignersFile);
     if (!check.ok) return check;
@@ -255,6 +259,15 @@ export class GitReleaseSource implements ReleaseSource {
     const problem = bindingProblem(name, tag);
     if (problem || !tag) return { ok: false, reason: problem ?? 'unreadable tag' };
     return { ok: true, signer: check.signer, commit: tag.object };
+  }
+
+  private async hasObject(object: string): Promise<boolean> {
+    try {
+      // -t, not -e: -e exits 1 silently for a missing object, which simple-git does not raise.
+      return (await this.git().raw(['cat-file', '-t', object])).trim() !== '';
+    } catch {
+      return false;
+    }
   }
 
   verifyPolicy(commit: string, allowedSignersFile: string): Promise<SignatureCheck> {

@@ -79,6 +79,21 @@ describe('release trust: a signature binds the tag name and the commit', () => {
       expect.objectContaining({ tag: 'v2.0.0', reason: 'lightweight tag: not signed' }),
     ]);
   });
+
+  it('keeps verifying the first signed object of a moved tag, never the new one', async () => {
+    await repo.tag('v1.0.0', { signingKey: key.key });
+    const first = await repo.commit('2.0.0');
+    await repo.tag('v2.0.0', { signingKey: key.key });
+    const { watcher, events } = device();
+    // Sees v2.0.0 but does not verify it yet (it failed here once, then was retried).
+    expect((await watcher.poll(v('1.0.0'), new Set(['2.0.0']))).target).toBeUndefined();
+    // Moved by someone without the key, before this device verified it.
+    await repo.commit('sneaky');
+    await repo.tag('v2.0.0');
+    const result = await watcher.poll(v('1.0.0'), none);
+    expect(result.target).toMatchObject({ commit: first, signer: 'release@example.com' });
+    expect(events().some((e) => String(e.msg).startsWith('TAG MOVED'))).toBe(true);
+  });
 });
 
 describe('release trust: GPG-signed tags as well as SSH-signed', () => {
