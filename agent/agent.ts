@@ -139,6 +139,7 @@ export class Agent implements AgentControl {
         error: last.error?.message,
         notDeployed: last.excluded,
         policy: last.policy,
+        refusals: last.refusals ?? [],
       },
       failed: [...this.failed].map(([version, reason]) => ({ version, reason })),
       watch: record.watch

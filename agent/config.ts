@@ -7,6 +7,8 @@ export interface AgentConfig {
   readonly repoUrl: string;
   /** Reads the token at each use: from OTA_REPO_TOKEN_FILE (preferred) or OTA_REPO_TOKEN. */
   readonly token: () => string | undefined;
+  /** Which of the two the token comes from, for error messages that say what to check. */
+  readonly tokenVariable: 'OTA_REPO_TOKEN_FILE' | 'OTA_REPO_TOKEN';
   readonly stateDir: string;
   readonly pollIntervalMs: number;
   readonly pollJitter: number;
@@ -15,6 +17,8 @@ export interface AgentConfig {
   readonly channel: string;
   readonly requireSigned: boolean;
   readonly allowedSignersFile: string | undefined;
+  /** GPG public keys whose signatures count, as for SSH keys in the allowed-signers file. */
+  readonly allowedGpgKeysFile: string | undefined;
   readonly acceptMovedTags: boolean;
   readonly logLevel: string;
   readonly deviceName: string;
@@ -22,6 +26,8 @@ export interface AgentConfig {
   readonly groups: readonly string[];
   readonly imageSource: 'build' | 'pull';
   readonly imageRepository: string;
+  /** Pull mode: how long after a tag appears a missing image is waited for, not failed. */
+  readonly pullGraceMs: number;
   readonly platform: string;
   readonly buildArgs: Readonly<Record<string, string>>;
   readonly registryAuth: { username: string; password: string; serveraddress: string } | undefined;
@@ -146,10 +152,22 @@ export function loadAgentConfig(
   }
   const requireSigned = read.bool('OTA_REQUIRE_SIGNED', false);
   const allowedSignersFile = read.optional('OTA_ALLOWED_SIGNERS_FILE');
-  if (requireSigned && (!allowedSignersFile || !existsSync(allowedSignersFile))) {
+  const allowedGpgKeysFile = read.optional('OTA_ALLOWED_GPG_KEYS_FILE');
+  if (allowedGpgKeysFile && !existsSync(allowedGpgKeysFile)) {
+    throw new ConfigError(
+      'OTA_ALLOWED_GPG_KEYS_FILE',
+      'an existing file of GPG public keys (gpg --export --armor KEYID)',
+      allowedGpgKeysFile,
+    );
+  }
+  // With only GPG keys trusted, no SSH allowed-signers file is needed.
+  if (
+    requireSigned &&
+    (allowedSignersFile ? !existsSync(allowedSignersFile) : !allowedGpgKeysFile)
+  ) {
     throw new ConfigError(
       'OTA_ALLOWED_SIGNERS_FILE',
-      'an existing allowed-signers file when OTA_REQUIRE_SIGNED=true',
+      'an existing allowed-signers file (or OTA_ALLOWED_GPG_KEYS_FILE) when OTA_REQUIRE_SIGNED=true',
       allowedSignersFile,
     );
   }
@@ -179,6 +197,8 @@ export function loadAgentConfig(
   return Object.freeze({
     repoUrl,
     token: () => (tokenFile ? readToken(tokenFile) : read.optional('OTA_REPO_TOKEN')),
+    tokenVariable:
+      !tokenFile && read.optional('OTA_REPO_TOKEN') ? 'OTA_REPO_TOKEN' : 'OTA_REPO_TOKEN_FILE',
     stateDir,
     pollIntervalMs: read.duration('OTA_POLL_INTERVAL', 60_000, 5_000, 86_400_000),
     pollJitter: jitterPct / 100,
@@ -187,6 +207,7 @@ export function loadAgentConfig(
     channel,
     requireSigned,
     allowedSignersFile,
+    allowedGpgKeysFile,
     acceptMovedTags: read.bool('OTA_ACCEPT_MOVED_TAGS', false),
     logLevel: read.oneOf(
       'OTA_LOG_LEVEL',
@@ -202,6 +223,7 @@ export function loadAgentConfig(
     groups: parseGroups(read.string('OTA_GROUPS', '')),
     imageSource,
     imageRepository,
+    pullGraceMs: read.duration('OTA_PULL_GRACE', 900_000, 0, 86_400_000),
     platform: read.matching(
       'OTA_PLATFORM',
       /^[a-z0-9]+\/[a-z0-9_]+(\/[a-z0-9]+)?$/,
@@ -236,3 +258,5 @@ export function loadAgentConfig(
 }
 
 export const ledgerFile = (config: AgentConfig) => join(config.stateDir, 'tags.json');
+/** The rollout policy in force, kept so a restart cannot be used to lift it. */
+export const policyFile = (config: AgentConfig) => join(config.stateDir, 'policy.json');

@@ -8,7 +8,7 @@ import { readDbConfig } from '../common/db-config.js';
 import { envReader } from '../common/env-reader.js';
 import { knexConnection } from '../common/knex-connection.js';
 import { Agent } from './agent.js';
-import { ledgerFile, loadAgentConfig } from './config.js';
+import { ledgerFile, loadAgentConfig, policyFile } from './config.js';
 import { serveControl } from './control/control-server.js';
 import type { AppRunSpec } from './deploy/container-runtime.js';
 import { Deployer } from './deploy/deployer.js';
@@ -60,6 +60,8 @@ async function main(): Promise<void> {
       url: config.repoUrl,
       stateDir: config.stateDir,
       token: config.token,
+      tokenVariable: config.tokenVariable,
+      gpgKeysFile: config.allowedGpgKeysFile,
       timeoutMs: config.gitTimeoutMs,
       retries: 4,
       minRetryMs: 2_000,
@@ -118,6 +120,7 @@ async function main(): Promise<void> {
       keepImages: config.keepImages,
       repoUrl: config.repoUrl,
       stateDir: config.stateDir,
+      pullGraceMs: config.pullGraceMs,
     },
     log.child({ module: 'update' }),
   );
@@ -132,6 +135,7 @@ async function main(): Promise<void> {
       sweepIntervalMs: config.sweepIntervalMs,
       now: Date.now,
       device: { id: deviceId, groups: config.groups },
+      policyFile: policyFile(config),
     },
     log.child({ module: 'release' }),
   );

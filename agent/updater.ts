@@ -10,6 +10,7 @@ import {
   ReleaseSourceError,
 } from './errors.js';
 import type { AppImage, ImageStore, ProgressEvent } from './image/image-store.js';
+import { missingImageVerdict } from './image/pull-grace.js';
 import type { AgentLogger } from './log.js';
 import type { ReleaseSource } from './release/release-source.js';
 import type { ReleaseTarget } from './release/release-watcher.js';
@@ -23,6 +24,10 @@ export interface UpdaterOptions {
   readonly keepImages: number;
   readonly repoUrl: string;
   readonly stateDir: string;
+  /** Pull mode: how long after a tag appeared a missing image is still waited for (0: not). */
+  readonly pullGraceMs?: number;
+  /** The monotonic clock ReleaseTarget.firstSeenAt is on; default performance.now. */
+  readonly monotonic?: () => number;
 }
 
 /** One update end to end: get the image (build or pull), switch, prune old images. */
@@ -77,12 +82,23 @@ export class Updater {
     // revision or architecture, no such tag, bad credentials) or a build that failed three
     // times is marked failed for good; anything else (network, disk full) is tried again
     // at the next poll.
-    const reason = err.message;
+    // A missing image in pull mode is transient for OTA_PULL_GRACE after the tag appeared: CI
+    // pushes the image minutes after the tag (see pull-grace.ts).
+    const missing =
+      err instanceof PullError && err.kind === 'not-found'
+        ? missingImageVerdict(
+            target.firstSeenAt,
+            (this.options.monotonic ?? performance.now.bind(performance))(),
+            this.options.pullGraceMs ?? 0,
+          )
+        : undefined;
+    const reason = `${err.message}${missing?.transient === false ? `: ${missing.reason}` : ''}`;
     const builds = err instanceof BuildError ? 1 + (await this.buildFailures(version)) : 0;
-    const permanent =
-      err instanceof ImageMismatchError ||
-      ((err instanceof PullError || err instanceof ReleaseSourceError) && err.permanent) ||
-      builds >= 3;
+    const permanent = missing
+      ? !missing.transient
+      : err instanceof ImageMismatchError ||
+        ((err instanceof PullError || err instanceof ReleaseSourceError) && err.permanent) ||
+        builds >= 3;
     this.log.error({ version, err, permanent }, 'update failed before the switch');
     await this.state.update((r) => {
       const counted = builds

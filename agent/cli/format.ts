@@ -13,6 +13,7 @@ export function formatStatus(s: StatusReport): string {
   ];
   if (s.lastPoll?.policy)
     lines.push(`policy     ${s.lastPoll.policy.slice(0, 12)} (ota-policy branch)`);
+  for (const r of s.lastPoll?.refusals ?? []) lines.push(`refused    ${r}`);
   for (const n of s.lastPoll?.notDeployed ?? []) lines.push(`waiting    ${n.version}: ${n.reason}`);
   if (s.change) lines.push(`changing   ${s.change.kind} to ${s.change.to} (${s.change.phase})`);
   if (s.watch) {

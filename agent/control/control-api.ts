@@ -29,6 +29,8 @@ export interface StatusReport {
         readonly notDeployed: readonly { readonly version: string; readonly reason: string }[];
         /** The commit of the rollout policy in force, if any. */
         readonly policy: string | undefined;
+        /** What was refused and keeps the device where it is (a policy, conflicting tags). */
+        readonly refusals?: readonly string[];
       }
     | undefined;
   readonly failed: readonly { readonly version: string; readonly reason: string }[];

@@ -1,4 +1,4 @@
-import type { SourceFailure } from '../errors.js';
+import { ReleaseSourceError, type SourceFailure } from '../errors.js';
 
 const RULES: readonly [RegExp, SourceFailure][] = [
   [/Could not resolve host|Name or service not known|Temporary failure in name resolution/i, 'dns'],
@@ -22,4 +22,37 @@ const RULES: readonly [RegExp, SourceFailure][] = [
 export function classifyGitError(stderr: string): SourceFailure {
   for (const [pattern, kind] of RULES) if (pattern.test(stderr)) return kind;
   return 'git';
+}
+
+/**
+ * What a user should read for a refused or missing token, naming the setting it came from;
+ * git's own words ("could not read Username ...: terminal prompts disabled") say neither.
+ */
+export function describeAuthFailure(stderr: string, tokenSent: boolean, variable: string): string {
+  const status = /returned error: 403|\b403\b/.test(stderr) ? 403 : 401;
+  if (!tokenSent) {
+    return `the repository asks for a token (HTTP ${status}) and none was sent: check ${variable}`;
+  }
+  return status === 403
+    ? `the repository refused the token (HTTP 403): check ${variable} and the token's access to this repository`
+    : `the repository refused the token (HTTP 401): check ${variable}`;
+}
+
+/**
+ * A failed git command as a typed error: the token cut out of git's text wherever it appears,
+ * and auth failures worded for users (describeAuthFailure) instead of git's prompt message.
+ */
+export function sourceError(
+  what: string,
+  stderr: string,
+  context: { url: string; token: string | undefined; tokenVariable: string },
+): ReleaseSourceError {
+  const { token } = context;
+  const text = token ? stderr.split(token).join('[redacted]') : stderr;
+  const kind = /block timeout|timed out/i.test(text) ? 'timeout' : classifyGitError(text);
+  const message =
+    kind === 'auth'
+      ? describeAuthFailure(text, token !== undefined, context.tokenVariable)
+      : `${what} failed: ${text.trim()}`;
+  return new ReleaseSourceError(kind, context.url, message);
 }

@@ -4,9 +4,13 @@ import pRetry, { AbortError } from 'p-retry';
 import type { SimpleGit } from 'simple-git';
 import { ReleaseSourceError } from '../errors.js';
 import type { AgentLogger } from '../log.js';
-import { classifyGitError } from './classify-git-error.js';
+import { sourceError } from './classify-git-error.js';
+import { gitEnv, gnupgHome } from './git-env.js';
+import { runVerify } from './git-verify.js';
+import { importGpgKeys } from './gpg-keyring.js';
 import { matchesPrefixes } from './poll-prefixes.js';
 import type { ReleaseSource, RemoteTag, SignatureCheck } from './release-source.js';
+import { bindingProblem, parseTagObject } from './signature-check.js';
 
 export interface GitSourceOptions {
   /** https://github.com/owner/repo.git (no credentials in it). */
@@ -15,6 +19,14 @@ export interface GitSourceOptions {
   readonly stateDir: string;
   /** Read at every operation, so a rotated token file takes effect without a restart. */
   readonly token: () => string | undefined;
+  /**
+   * GPG public keys to trust for GPG-signed tags and policy commits; imported into a keyring
+   * of the agent's own (`gnupg` in the state directory), made afresh at each start so a key
+   * removed from the file is no longer trusted.
+   */
+  readonly gpgKeysFile?: string | undefined;
+  /** The setting the token comes from, named in auth errors (default OTA_REPO_TOKEN_FILE). */
+  readonly tokenVariable?: string | undefined;
   readonly timeoutMs: number;
   readonly retries: number;
   readonly minRetryMs: number;
@@ -38,6 +50,7 @@ const POLICY_FILE = 'ota-policy.json';
 export class GitReleaseSource implements ReleaseSource {
   private readonly repoDir: string;
   private initialized = false;
+  private keyring: Promise<void> | undefined;
 
   constructor(
     private readonly options: GitSourceOptions,
@@ -46,37 +59,10 @@ export class GitReleaseSource implements ReleaseSource {
     this.repoDir = join(options.stateDir, 'repo.git');
   }
 
-  /** Config for git given through GIT_CONFIG_* variables, so nothing shows in `ps`. */
-  private env(extra: Record<string, string> = {}): Record<string, string> {
-    const config: Record<string, string> = {
-      'protocol.version': '2',
-      'http.lowSpeedLimit': '100',
-      'http.lowSpeedTime': String(Math.max(5, Math.round(this.options.timeoutMs / 2000))),
-      ...extra,
-    };
-    const token = this.options.token();
-    if (token) {
-      // Sent with the first request, so there is no 401 round trip. GitHub takes a personal
-      // access token as the password of HTTP Basic auth.
-      const basic = Buffer.from(`x-access-token:${token}`).toString('base64');
-      config['http.extraHeader'] = `Authorization: Basic ${basic}`;
-    }
-    const env: Record<string, string> = {
-      PATH: process.env.PATH ?? '/usr/local/bin:/usr/bin:/bin',
-      HOME: this.options.stateDir,
-      GIT_CONFIG_NOSYSTEM: '1',
-      GIT_TERMINAL_PROMPT: '0',
-      GIT_CONFIG_COUNT: String(Object.keys(config).length),
-    };
-    Object.entries(config).forEach(([key, value], i) => {
-      env[`GIT_CONFIG_KEY_${i}`] = key;
-      env[`GIT_CONFIG_VALUE_${i}`] = value;
-    });
-    return env;
-  }
-
   private git(extra?: Record<string, string>): SimpleGit {
-    return this.options.git(this.repoDir, this.env(extra));
+    const { stateDir, timeoutMs } = this.options;
+    const env = gitEnv({ stateDir, timeoutMs, token: this.options.token() }, extra);
+    return this.options.git(this.repoDir, env);
   }
 
   private async ensureRepo(): Promise<void> {
@@ -86,11 +72,6 @@ export class GitReleaseSource implements ReleaseSource {
     this.initialized = true;
   }
 
-  private redact(text: string): string {
-    const token = this.options.token();
-    return token ? text.split(token).join('[redacted]') : text;
-  }
-
   /** Runs a network git command with retries for transient failures and a typed error. */
   private async remote<T>(what: string, run: () => Promise<T>): Promise<T> {
     return pRetry(
@@ -98,13 +79,12 @@ export class GitReleaseSource implements ReleaseSource {
         try {
           return await run();
         } catch (err) {
-          const text = this.redact(String((err as Error).message ?? err));
-          const kind = /block timeout|timed out/i.test(text) ? 'timeout' : classifyGitError(text);
-          const error = new ReleaseSourceError(
-            kind,
-            this.options.url,
-            `${what} failed: ${text.trim()}`,
-          );
+          const { url, token, tokenVariable } = this.options;
+          const error = sourceError(what, String((err as Error).message ?? err), {
+            url,
+            token: token(),
+            tokenVariable: tokenVariable ?? 'OTA_REPO_TOKEN_FILE',
+          });
           throw error.permanent ? new AbortError(error) : error;
         }
       },
@@ -171,11 +151,16 @@ export class GitReleaseSource implements ReleaseSource {
       });
   }
 
-  async fetchTag(name: string): Promise<RemoteTag> {
+  /**
+   * Makes one tag's objects local. A copy fetched earlier is reused only when it is the object
+   * the caller expects (what the remote listed): a stale local copy is never passed off as
+   * what the remote has now.
+   */
+  async fetchTag(name: string, object?: string): Promise<RemoteTag> {
     await this.ensureRepo();
     // A prefix poll that found the tag has already fetched it (shallow): no second round trip.
     const local = (await this.localTags()).find((t) => t.name === name);
-    if (local) return local;
+    if (local && (object === undefined || local.object === object)) return local;
     await this.remote('fetch', () =>
       this.git().raw([
         'fetch',
@@ -194,6 +179,23 @@ export class GitReleaseSource implements ReleaseSource {
       );
     }
     return tag;
+  }
+
+  /** Makes the named tags local, shallow, in one fetch for those that are not yet. */
+  async prefetchTags(names: readonly string[]): Promise<void> {
+    await this.ensureRepo();
+    const local = new Set((await this.localTags()).map((t) => t.name));
+    const missing = names.filter((name) => !local.has(name));
+    if (missing.length === 0) return;
+    await this.remote('fetch', () =>
+      this.git().raw([
+        'fetch',
+        '--no-tags',
+        '--depth=1',
+        this.options.url,
+        ...missing.map((name) => `+refs/tags/${name}:${NAMESPACE}${name}`),
+      ]),
+    );
   }
 
   async fetchPolicy(): Promise<void> {
@@ -219,42 +221,74 @@ export class GitReleaseSource implements ReleaseSource {
     }
   }
 
-  verifyPolicy(commit: string, allowedSignersFile: string): Promise<SignatureCheck> {
-    return this.verify('verify-commit', commit, allowedSignersFile);
+  /** Whether `ancestor` is in the history of `commit` (git merge-base: no output, no). */
+  async descendsFrom(commit: string, ancestor: string): Promise<boolean> {
+    try {
+      return (await this.git().raw(['merge-base', ancestor, commit])).trim() === ancestor;
+    } catch {
+      return false; // the ancestor is not in this repository at all
+    }
   }
 
-  verifyTag(name: string, allowedSignersFile: string): Promise<SignatureCheck> {
-    return this.verify('verify-tag', `${NAMESPACE}${name}`, allowedSignersFile);
+  /**
+   * Verifies the exact tag object the remote listed, and that it is bound to this release: its
+   * own `tag` header must be the ref's name, and the commit returned is the one it points at.
+   */
+  async verifyTag(
+    name: string,
+    object: string,
+    allowedSignersFile: string,
+  ): Promise<SignatureCheck> {
+    // The object itself is what is verified, by its id: one already here (fetched earlier, or
+    // a moved tag's first object) is as good as a fresh copy; otherwise fetch the tag by name.
+    if (!(await this.hasObject(object))) {
+      const fetched = await this.fetchTag(name, object);
+      if (fetched.object !== object && !(await this.hasObject(object))) {
+        return { ok: false, reason: 'the tag object listed is no longer on the remote' };
+      }
+    }
+    const check = await this.verify('verify-tag', object, allowedSignersFile);
+    if (!check.ok) return check;
+    let text = '';
+    try {
+      text = await this.git().raw(['cat-file', 'tag', object]);
+    } catch {
+      // unreadable: bindingProblem says so
+    }
+    const tag = parseTagObject(text);
+    const problem = bindingProblem(name, tag);
+    if (problem || !tag) return { ok: false, reason: problem ?? 'unreadable tag' };
+    return { ok: true, signer: check.signer, commit: tag.object };
+  }
+
+  private async hasObject(object: string): Promise<boolean> {
+    try {
+      // -t, not -e: -e exits 1 silently for a missing object, which simple-git does not raise.
+      return (await this.git().raw(['cat-file', '-t', object])).trim() !== '';
+    } catch {
+      return false;
+    }
+  }
+
+  verifyPolicy(commit: string, allowedSignersFile: string): Promise<SignatureCheck> {
+    return this.verify('verify-commit', commit, allowedSignersFile, commit);
   }
 
   private async verify(
     command: 'verify-tag' | 'verify-commit',
     object: string,
     allowedSignersFile: string,
+    commit = '',
   ): Promise<SignatureCheck> {
-    let stderr = '';
-    const git = this.git({
-      'gpg.format': 'ssh',
-      'gpg.ssh.allowedSignersFile': allowedSignersFile,
-    }).outputHandler((_command, _stdout, err) => {
-      err.on('data', (chunk: Buffer) => {
-        stderr += chunk.toString();
-      });
-    });
-    let failure = '';
-    try {
-      await git.raw([command, object]);
-    } catch (err) {
-      failure = (err as Error).message;
-    }
-    // Only git's own verdict counts: Good "git" signature for PRINCIPAL with ... on stderr.
-    // (verify-commit on an unsigned commit exits 1 silently, which simple-git does not raise.)
-    const good = /Good "git" signature for (\S+)/.exec(stderr);
-    if (!failure && good) return { ok: true, signer: good[1] as string };
-    return {
-      ok: false,
-      reason: describeSignatureFailure(failure || stderr || 'no signature found'),
-    };
+    this.keyring ??= importGpgKeys(
+      gnupgHome(this.options.stateDir),
+      this.options.gpgKeysFile,
+      this.log,
+    );
+    await this.keyring;
+    const git = this.git({ 'gpg.ssh.allowedSignersFile': allowedSignersFile });
+    const check = await runVerify(git, command, object);
+    return check.ok ? { ...check, commit } : check;
   }
 
   async archive(commit: string, dest: string): Promise<void> {
@@ -267,15 +301,4 @@ export class GitReleaseSource implements ReleaseSource {
       rmSync(tmp, { force: true });
     }
   }
-}
-
-function describeSignatureFailure(text: string): string {
-  if (/no signature found/i.test(text)) return 'not signed';
-  if (/non-tag object|cannot verify a non-tag/i.test(text)) return 'lightweight tag: not signed';
-  if (/No principal matched|not allowed|allowedSignersFile/i.test(text)) {
-    return 'signed by a key that is not in the allowed signers file';
-  }
-  if (/Could not verify signature|bad signature/i.test(text))
-    return 'the signature does not verify';
-  return `signature check failed: ${text.trim().split('\n').at(-1) ?? 'unknown error'}`;
 }

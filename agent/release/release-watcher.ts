@@ -1,18 +1,14 @@
 import { ReleaseSourceError, type SourceFailure } from '../errors.js';
 import type { AgentLogger } from '../log.js';
-import { pollPrefixes } from './poll-prefixes.js';
+import { KnownTags } from './known-tags.js';
+import { PolicyTracker } from './policy-tracker.js';
+import { matchesPrefixes, pollPrefixes } from './poll-prefixes.js';
 import type { ReleaseSource, RemoteTag } from './release-source.js';
-import {
-  admits,
-  EMPTY_POLICY,
-  heldAt,
-  PolicyError,
-  parsePolicy,
-  type RolloutPolicy,
-} from './rollout-policy.js';
-import { type Candidate, type Exclusion, onChannel, selectTarget } from './select.js';
+import { admits, downgradeReason, heldAt } from './rollout-policy.js';
+import { type Exclusion, onChannel, selectTarget } from './select.js';
 import type { TagLedger } from './tag-ledger.js';
-import { compareVersions, parseVersion, type Version } from './version.js';
+import { TagVerifier } from './tag-verifier.js';
+import { compareVersions, type Version } from './version.js';
 
 export interface WatcherOptions {
   readonly channel: string;
@@ -25,6 +21,10 @@ export interface WatcherOptions {
   readonly now: () => number;
   /** This device, for the rollout policy's percentages, groups and holds. */
   readonly device: { readonly id: string; readonly groups: readonly string[] };
+  /** Keeps the policy in force across restarts (state volume); without it, memory only. */
+  readonly policyFile?: string | undefined;
+  /** The monotonic clock of ReleaseTarget.firstSeenAt; default performance.now. */
+  readonly monotonic?: () => number;
 }
 
 export interface ReleaseTarget {
@@ -32,6 +32,11 @@ export interface ReleaseTarget {
   readonly tag: string;
   readonly commit: string;
   readonly signer: string | undefined;
+  /**
+   * When this device first saw the tag, on the monotonic clock (WatcherOptions.monotonic):
+   * pull mode waits a while for an image pushed after the tag.
+   */
+  readonly firstSeenAt?: number | undefined;
 }
 
 export interface PollResult {
@@ -44,72 +49,66 @@ export interface PollResult {
   readonly error: { readonly kind: SourceFailure; readonly message: string } | undefined;
   /** The rollout policy in force (its commit), if the repository has one. */
   readonly policy?: string | undefined;
+  /** Standing refusals that keep the device where it is (a refused policy), for `ota status`. */
+  readonly refusals?: readonly string[];
 }
-
-const shown = (name: string) => (name.length > 80 ? `${name.slice(0, 80)}...` : name);
 
 /** Decides, at each poll, which released version this device should run. */
 export class ReleaseWatcher {
   private lastSweep = Number.NEGATIVE_INFINITY;
-  private policy: RolloutPolicy = EMPTY_POLICY;
-  /** The commit of the policy in force, and the last policy commit looked at. */
-  private policyCommit: string | undefined;
-  private policySeen: string | undefined | null = null;
-  /** tag@commit pairs whose signature verified, with the signer, so each is checked once. */
-  private readonly verified = new Map<string, string>();
-  /** Tag names already reported as not-a-version, so each gets one log line, not one per poll. */
-  private readonly reportedInvalid = new Set<string>();
-  /** tag@commit pairs of moved tags already reported. */
-  private readonly movedReported = new Set<string>();
-  /** tag@commit pairs refused for their signature, so each is checked and logged once. */
-  private readonly refused = new Map<string, string>();
+  private readonly policies: PolicyTracker;
+  private readonly known: KnownTags;
+  private readonly verifier: TagVerifier;
 
   constructor(
     private readonly source: ReleaseSource,
-    private readonly ledger: TagLedger,
+    ledger: TagLedger,
     private readonly options: WatcherOptions,
     private readonly log: AgentLogger,
-  ) {}
+  ) {
+    this.known = new KnownTags(ledger, options, log);
+    this.verifier = new TagVerifier(source, options, log);
+    this.policies = new PolicyTracker(
+      source,
+      {
+        requireSigned: options.requireSigned,
+        allowedSignersFile: options.allowedSignersFile,
+        file: options.policyFile,
+      },
+      log,
+    );
+  }
 
   async poll(current: Version | undefined, failed: ReadonlySet<string>): Promise<PollResult> {
     const at = this.options.now();
-    // Polls look above the highest version of this channel known so far (seen in an earlier
-    // poll, deployed or not, failed or not): everything up to it is known already, so a poll
-    // only has to find what is new. Without any, list everything.
-    const running = current && this.asTagged(current);
-    const known = this.knownVersions().filter((k) => onChannel(k.version, this.options.channel));
-    let base = running;
-    for (const k of known) if (!base || compareVersions(k.version, base) > 0) base = k.version;
-    const sweep = base === undefined || at - this.lastSweep >= this.options.sweepIntervalMs;
-    let mode: PollResult['mode'] = sweep ? 'sweep' : 'prefixes';
-    let tags: RemoteTag[];
-    try {
-      tags = await this.source.listTags(sweep || !base ? 'all' : pollPrefixes(base));
-    } catch (err) {
-      if (!(err instanceof ReleaseSourceError)) throw err;
-      this.log.error({ kind: err.kind, url: err.url, err }, 'release poll failed');
-      return { at, mode, tagsReceived: 0, target: undefined, excluded: [], error: err };
+    const listing = await this.list(current, failed, at);
+    if ('error' in listing) {
+      const { mode, error } = listing;
+      return { at, mode, tagsReceived: 0, target: undefined, excluded: [], error };
     }
-    if (sweep) this.lastSweep = at;
+    let { mode, tags } = listing;
+    const sweep = mode === 'sweep';
     // A changed policy can move devices down (withdrawal, hold): that needs the lower tags too.
-    if ((await this.refreshPolicy(sweep)) && !sweep) {
+    if ((await this.policies.refresh(sweep)) && !sweep) {
       try {
         tags = await this.source.listTags('all');
         this.lastSweep = at;
         mode = 'sweep';
+        this.known.forgetDeleted(tags, 'all');
       } catch (err) {
         if (!(err instanceof ReleaseSourceError)) throw err;
         this.log.error({ kind: err.kind, err }, 'release poll failed');
       }
     }
+    const known = this.known.versions().filter((k) => onChannel(k.version, this.options.channel));
 
-    const policy = this.policy;
+    const policy = this.policies.policy;
     const device = this.options.device;
     const admit = (version: string) => admits(policy, device, version);
     const hold = heldAt(policy, device.groups);
-    const runningAllowed = !current || admit(current.text).allowed;
-    const candidates = this.candidates(tags);
-    if (!sweep) {
+    const candidates = this.known.candidates(tags);
+    if (mode === 'sweep') await this.prefetchWatched(current, failed);
+    else {
       // Known versions between the running one and the base are still candidates.
       const listed = new Set(candidates.map((c) => c.version.tag));
       for (const k of known) {
@@ -118,10 +117,11 @@ export class ReleaseWatcher {
         }
       }
     }
+    const conflicts = this.known.aliasConflicts();
     for (;;) {
-      const refused = new Map<string, string>();
+      const refused = new Map<string, string>(conflicts);
       for (const c of candidates) {
-        const reason = this.refused.get(`${c.version.tag}@${c.commit}`);
+        const reason = this.verifier.refusal(c);
         if (reason) refused.set(c.version.text, reason);
       }
       const { target, excluded } = selectTarget(candidates, {
@@ -138,20 +138,21 @@ export class ReleaseWatcher {
         target: found,
         excluded,
         error,
-        policy: this.policyCommit,
+        policy: this.policies.commit,
+        refusals: [...this.refusals(), ...conflicts.values()],
       });
-      // Down only when the policy says so: the running version was withdrawn, or is no longer
-      // allowed here, or a group hold names another version.
-      const down = hold !== undefined || !runningAllowed;
+      // Down only when the policy says so explicitly (see downgradeReason).
+      const down = current !== undefined && downgradeReason(policy, device.groups, current.text);
       if (!target || (current && target.version.text === current.text)) return done(undefined);
       if (current && !down && compareVersions(target.version, current) < 0) return done(undefined);
-      const checked = await this.checkSignature(target);
+      const checked = await this.verifier.check(target);
       if (checked.ok) {
         return done({
           version: target.version.text,
           tag: target.version.tag,
           commit: target.commit,
           signer: checked.signer,
+          firstSeenAt: this.known.firstSeenAt(target.version.tag),
         });
       }
       if (checked.error) return done(undefined, checked.error);
@@ -159,157 +160,60 @@ export class ReleaseWatcher {
   }
 
   /**
-   * Reads the policy when its commit changed. One that is unsigned (when signing is required)
-   * or does not parse is refused with one log line, and the last good policy stays in force.
-   * Returns whether the policy in force changed.
+   * Lists the tags a poll needs. Polls look above the floor: the highest version of this
+   * channel that still exists and was not refused (seen in an earlier poll, deployed or not,
+   * failed or not), so a poll only has to find what is new; without one, everything is listed.
+   * A cheap poll also names the floor's tag and the known candidates above the running
+   * version, so it sees them deleted; when the floor turns out deleted, it lists again from
+   * the next one, so a mistaken tag cannot blind the device until the sweep.
    */
-  private async refreshPolicy(sweep: boolean): Promise<boolean> {
-    if (sweep) {
+  private async list(
+    current: Version | undefined,
+    failed: ReadonlySet<string>,
+    at: number,
+  ): Promise<
+    | { mode: PollResult['mode']; tags: RemoteTag[] }
+    | { mode: PollResult['mode']; error: ReleaseSourceError }
+  > {
+    for (let attempt = 0; ; attempt++) {
+      const { floor, watched } = this.watchList(current, failed);
+      const sweep = floor === undefined || at - this.lastSweep >= this.options.sweepIntervalMs;
+      const mode: PollResult['mode'] = sweep ? 'sweep' : 'prefixes';
+      const above = floor && pollPrefixes(floor);
+      const prefixes =
+        sweep || !above ? 'all' : [...above, ...watched.filter((t) => !matchesPrefixes(t, above))];
+      let tags: RemoteTag[];
       try {
-        await this.source.fetchPolicy();
+        tags = await this.source.listTags(prefixes);
       } catch (err) {
         if (!(err instanceof ReleaseSourceError)) throw err;
-        this.log.warn(
-          { kind: err.kind },
-          'could not fetch the rollout policy; keeping the last one',
-        );
-        return false;
+        this.log.error({ kind: err.kind, url: err.url, err }, 'release poll failed');
+        return { mode, error: err };
       }
+      if (sweep) this.lastSweep = at;
+      const gone = this.known.forgetDeleted(tags, prefixes);
+      if (attempt > 0 || !floor || !gone.has(floor.tag)) return { mode, tags };
     }
-    const commit = await this.source.policyCommit();
-    if (commit === this.policySeen) return false;
-    this.policySeen = commit;
-    if (!commit) {
-      const had = this.policyCommit !== undefined;
-      if (had)
-        this.log.info(
-          'rollout policy removed (no ota-policy branch): every release goes to every device',
-        );
-      this.policy = EMPTY_POLICY;
-      this.policyCommit = undefined;
-      return had;
-    }
-    if (this.options.requireSigned) {
-      const check = await this.source.verifyPolicy(commit, this.options.allowedSignersFile ?? '');
-      if (!check.ok) {
-        this.log.error(
-          { commit, reason: check.reason },
-          'policy refused: signature required; keeping the last good one',
-        );
-        return false;
-      }
-    }
-    try {
-      this.policy = parsePolicy((await this.source.policyText(commit)) ?? '{}');
-    } catch (err) {
-      if (!(err instanceof PolicyError)) throw err;
-      this.log.error(
-        { commit, reason: err.message },
-        'policy ignored: it does not parse; keeping the last good one',
-      );
-      return false;
-    }
-    this.policyCommit = commit;
-    this.log.info({ commit }, 'rollout policy updated');
-    return true;
-  }
-
-  /** Every release tag seen before, at the commit first seen (or followed, if moved tags are). */
-  private knownVersions(): Candidate[] {
-    const out: Candidate[] = [];
-    for (const [tag, entry] of this.ledger.entries()) {
-      const version = parseVersion(tag);
-      if (version) out.push({ version, commit: entry.commit });
-    }
-    return out;
   }
 
   /**
-   * The running version as the repository tags it ("v1.4.2" or "1.4.2"): the version label on
-   * a container carries no tag, and poll prefixes must use the repository's spelling.
+   * After a sweep (which lists without fetching), makes the tags cheap polls will name local
+   * in one shallow fetch, so naming them later costs no request.
    */
-  private asTagged(version: Version): Version {
-    for (const name of [`v${version.text}`, version.text]) {
-      if (this.ledger.get(name)) return parseVersion(name) ?? version;
-    }
-    return parseVersion(`v${version.text}`) ?? version;
-  }
-
-  /**
-   * Valid versions among the tags. Invalid names get one log line each. A tag that moved to
-   * another commit is reported loudly and the version stays at the commit first seen (unless
-   * OTA_ACCEPT_MOVED_TAGS): the new commit is never deployed silently.
-   */
-  private candidates(tags: readonly RemoteTag[]): Candidate[] {
-    const out: Candidate[] = [];
-    const firstSeen: RemoteTag[] = [];
-    for (const tag of tags) {
-      const version = parseVersion(tag.name);
-      if (!version) {
-        if (!this.reportedInvalid.has(tag.name)) {
-          this.reportedInvalid.add(tag.name);
-          this.log.info(
-            { tag: shown(tag.name), length: tag.name.length },
-            'ignoring tag that is not a version',
-          );
-        }
-        continue;
-      }
-      const known = this.ledger.get(tag.name);
-      if (!known) firstSeen.push(tag);
-      if (!known || known.commit === tag.commit) {
-        out.push({ version, commit: tag.commit });
-        continue;
-      }
-      if (this.options.acceptMovedTags) {
-        this.log.warn(
-          { tag: tag.name, from: known.commit, to: tag.commit },
-          'tag moved; following it (OTA_ACCEPT_MOVED_TAGS)',
-        );
-        firstSeen.push(tag);
-        out.push({ version, commit: tag.commit });
-        continue;
-      }
-      const key = `${tag.name}@${tag.commit}`;
-      if (!this.movedReported.has(key)) {
-        this.movedReported.add(key);
-        this.log.error(
-          { tag: tag.name, firstCommit: known.commit, nowCommit: tag.commit },
-          'TAG MOVED: the same version now points to another commit; keeping the first one',
-        );
-      }
-      out.push({ version, commit: known.commit });
-    }
-    this.ledger.record(firstSeen, new Date(this.options.now()));
-    return out;
-  }
-
-  private async checkSignature(
-    target: Candidate,
-  ): Promise<
-    | { ok: true; signer: string | undefined }
-    | { ok: false; error?: { kind: SourceFailure; message: string } }
-  > {
-    if (!this.options.requireSigned) return { ok: true, signer: undefined };
-    const { tag } = target.version;
-    const key = `${tag}@${target.commit}`;
-    const signer = this.verified.get(key);
-    if (signer) return { ok: true, signer };
+  private async prefetchWatched(current: Version | undefined, failed: ReadonlySet<string>) {
     try {
-      await this.source.fetchTag(tag);
+      await this.source.prefetchTags(this.watchList(current, failed).watched);
     } catch (err) {
       if (!(err instanceof ReleaseSourceError)) throw err;
-      this.log.error({ kind: err.kind, tag, err }, 'could not fetch tag to verify it');
-      return { ok: false, error: err };
+      this.log.warn({ kind: err.kind }, 'could not fetch known tags; the next poll tries again');
     }
-    const result = await this.source.verifyTag(tag, this.options.allowedSignersFile ?? '');
-    if (result.ok) {
-      this.verified.set(key, result.signer);
-      this.log.info({ tag, signer: result.signer }, 'tag signature verified');
-      return { ok: true, signer: result.signer };
-    }
-    this.refused.set(key, result.reason);
-    this.log.error({ tag, reason: result.reason }, 'tag refused: signature required');
-    return { ok: false };
+  }
+
+  private watchList(current: Version | undefined, failed: ReadonlySet<string>) {
+    return this.known.watchList(current, failed, (c) => this.verifier.refusal(c) !== undefined);
+  }
+
+  private refusals(): string[] {
+    return this.policies.refusal ? [this.policies.refusal] : [];
   }
 }

@@ -133,3 +133,20 @@ export function heldAt(policy: RolloutPolicy, groups: readonly string[]): string
   }
   return undefined;
 }
+
+/**
+ * Why this device must leave the version it runs for a lower one, if it must. Only an
+ * explicit withdrawal of that version or a hold of one of its groups at another version moves
+ * a device down; a percentage or group rule only decides who gets a release next, so lowering
+ * one never rolls back a device that already runs the release. Pure.
+ */
+export function downgradeReason(
+  policy: RolloutPolicy,
+  groups: readonly string[],
+  running: string,
+): string | undefined {
+  if (policy.releases.get(running)?.withdrawn) return `${running} was withdrawn`;
+  const hold = heldAt(policy, groups);
+  if (hold !== undefined && hold !== running) return `this device's group is held at ${hold}`;
+  return undefined;
+}

@@ -4,6 +4,8 @@ export interface Candidate {
   readonly version: Version;
   /** The commit the tag points to (peeled). */
   readonly commit: string;
+  /** The object the tag ref names (a tag object, or the commit of a lightweight tag). */
+  readonly object?: string | undefined;
 }
 
 export interface DeviceContext {

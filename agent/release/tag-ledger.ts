@@ -3,7 +3,11 @@ import { dirname } from 'node:path';
 
 interface Entry {
   readonly commit: string;
+  /** The tag object first seen (absent in ledgers written before it was kept). */
+  readonly object?: string;
   readonly firstSeen: string;
+  /** When a poll saw the tag gone from the repository; cleared if it comes back. */
+  readonly deletedAt?: string;
 }
 
 /**
@@ -30,14 +34,36 @@ export class TagLedger {
   }
 
   /** Records tags seen for the first time (and, when accepted, moves); writes once. */
-  record(tags: readonly { name: string; commit: string }[], now: Date): void {
+  record(tags: readonly { name: string; commit: string; object?: string }[], now: Date): void {
     let changed = false;
-    for (const { name, commit } of tags) {
-      if (this.get(name)?.commit === commit) continue;
-      this.byTag[name] = { commit, firstSeen: now.toISOString() };
+    for (const { name, commit, object } of tags) {
+      const known = this.get(name);
+      if (known?.commit === commit) {
+        if (!known.deletedAt) continue;
+        // Back at the commit first seen: the first sighting still counts.
+        const { deletedAt: _, ...rest } = known;
+        this.byTag[name] = rest;
+      } else this.byTag[name] = { commit, object, firstSeen: now.toISOString() };
       changed = true;
     }
-    if (!changed) return;
+    if (changed) this.write();
+  }
+
+  /**
+   * Marks tags deleted from the repository. They are kept, not forgotten: a tag pushed again
+   * at another commit is still a moved tag.
+   */
+  markDeleted(names: readonly string[], now: Date): void {
+    const marked = names.filter((name) => {
+      const known = this.get(name);
+      if (!known || known.deletedAt) return false;
+      this.byTag[name] = { ...known, deletedAt: now.toISOString() };
+      return true;
+    });
+    if (marked.length > 0) this.write();
+  }
+
+  private write(): void {
     mkdirSync(dirname(this.file), { recursive: true });
     const tmp = `${this.file}.tmp`;
     writeFileSync(tmp, JSON.stringify(this.byTag));

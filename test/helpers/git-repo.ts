@@ -48,9 +48,13 @@ export class TestRepo {
   }
 
   async git(...args: string[]): Promise<string> {
+    return this.gitWith({}, ...args);
+  }
+
+  private async gitWith(env: Record<string, string>, ...args: string[]): Promise<string> {
     const { stdout } = await run('git', args, {
       cwd: this.work,
-      env: { ...process.env, ...GIT_ENV },
+      env: { ...process.env, ...GIT_ENV, ...env },
       maxBuffer: 64 * 1024 * 1024,
     });
     return stdout.trim();
@@ -69,11 +73,17 @@ export class TestRepo {
   /** An annotated tag on HEAD (or `commit`), optionally SSH-signed, force-pushed to the bare repo. */
   async tag(
     name: string,
-    opts: { commit?: string; signingKey?: string; lightweight?: boolean } = {},
+    opts: { commit?: string; signingKey?: string; lightweight?: boolean; gpg?: GpgKey } = {},
   ) {
     const target = opts.commit ?? 'HEAD';
     if (opts.lightweight) await this.git('tag', '-f', name, target);
-    else if (opts.signingKey) {
+    else if (opts.gpg) {
+      await this.gitWith(
+        { GNUPGHOME: opts.gpg.home },
+        ...['-c', 'gpg.format=openpgp', '-c', `user.signingkey=${opts.gpg.uid}`],
+        ...['tag', '-f', '-s', '-m', name, name, target],
+      );
+    } else if (opts.signingKey) {
       await this.git(
         '-c',
         'gpg.format=ssh',
@@ -157,4 +167,31 @@ export async function makeSigningKey(dir: string, principal: string) {
   const allowedSigners = join(dir, `${principal.replace(/\W/g, '_')}_allowed_signers`);
   writeFileSync(allowedSigners, `${principal} ${readFileSync(`${key}.pub`, 'utf8')}`);
   return { key, pub: `${key}.pub`, allowedSigners };
+}
+
+export interface GpgKey {
+  /** The signer's own GNUPGHOME, holding the secret key. */
+  readonly home: string;
+  readonly uid: string;
+  /** The public key, armored, as `gpg --export --armor` writes it. */
+  readonly publicKeys: string;
+}
+
+/** A GPG signing key (ed25519, no passphrase) in a keyring of its own, and its public key file. */
+export async function makeGpgKey(dir: string, email: string): Promise<GpgKey> {
+  const home = join(dir, `gnupg-${email.replace(/\W/g, '_')}`);
+  mkdirSync(home, { recursive: true, mode: 0o700 });
+  const uid = `Release <${email}>`;
+  const env = { ...process.env, GNUPGHOME: home };
+  await run(
+    'gpg',
+    ['--batch', '--passphrase', '', '--quick-gen-key', uid, 'ed25519', 'sign', 'never'],
+    {
+      env,
+    },
+  );
+  const { stdout } = await run('gpg', ['--export', '--armor', email], { env });
+  const publicKeys = join(dir, `${email.replace(/\W/g, '_')}.asc`);
+  writeFileSync(publicKeys, stdout);
+  return { home, uid, publicKeys };
 }

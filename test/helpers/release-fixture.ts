@@ -9,6 +9,10 @@ export interface SourceSetup {
   url: string;
   stateDir: string;
   token?: string | (() => string | undefined);
+  /** GPG public keys the device trusts (OTA_ALLOWED_GPG_KEYS_FILE). */
+  gpgKeysFile?: string;
+  /** The setting the token came from, as error messages name it. */
+  tokenVariable?: string | undefined;
   retries?: number;
   timeoutMs?: number;
 }
@@ -22,6 +26,8 @@ export function makeWatcher(setup: SourceSetup, options: Partial<WatcherOptions>
       url: setup.url,
       stateDir: setup.stateDir,
       token: typeof token === 'function' ? token : () => token,
+      tokenVariable: setup.tokenVariable,
+      gpgKeysFile: setup.gpgKeysFile,
       timeoutMs: setup.timeoutMs ?? 20_000,
       retries: setup.retries ?? 2,
       minRetryMs: 100,
@@ -41,6 +47,7 @@ export function makeWatcher(setup: SourceSetup, options: Partial<WatcherOptions>
       sweepIntervalMs: 3_600_000,
       now: Date.now,
       device: { id: 'pi-test', groups: [] },
+      policyFile: join(setup.stateDir, 'policy.json'),
       ...options,
     },
     log,

@@ -74,6 +74,20 @@ describe('rollout policy from the repository, against a real git server', () => 
     expect((await device.watcher.poll(v('1.0.0'), none)).target).toBeUndefined();
   });
 
+  it('never rolls a device back for a lowered percentage or a new group rule; a device not on it yet waits', async () => {
+    await repo.setPolicy(JSON.stringify({ releases: { '1.1.0': { percent: 50 } } }));
+    const inside = watcherFor(deviceId('1.1.0', 50, true), {}, ['site-a']);
+    expect((await inside.watcher.poll(v('1.0.0'), none)).target?.version).toBe('1.1.0');
+    const waiting = watcherFor('pi-waiting', {}, ['site-a']);
+
+    await repo.setPolicy(JSON.stringify({ releases: { '1.1.0': { percent: 0 } } }));
+    expect((await inside.watcher.poll(v('1.1.0'), none)).target).toBeUndefined();
+    await repo.setPolicy(JSON.stringify({ releases: { '1.1.0': { groups: ['lab'] } } }));
+    expect((await inside.watcher.poll(v('1.1.0'), none)).target).toBeUndefined();
+    // The rule still decides who gets the release next.
+    expect((await waiting.watcher.poll(v('1.0.0'), none)).target).toBeUndefined();
+  });
+
   it('limits a release to groups and holds a group at a version', async () => {
     await repo.setPolicy(
       JSON.stringify({ releases: { '1.1.0': { groups: ['site-a'] } }, holds: { lab: '1.0.0' } }),

@@ -91,3 +91,30 @@ describe('following the clone compose.yaml lives in', () => {
     expect(originOf('/nonexistent/config')).toBeUndefined();
   });
 });
+
+describe('OTA_PULL_GRACE', () => {
+  it('waits 15 minutes by default, takes a duration, and names itself when wrong', () => {
+    expect(loadAgentConfig(base).pullGraceMs).toBe(900_000);
+    expect(loadAgentConfig({ ...base, OTA_PULL_GRACE: '0' }).pullGraceMs).toBe(0);
+    expect(loadAgentConfig({ ...base, OTA_PULL_GRACE: '30m' }).pullGraceMs).toBe(1_800_000);
+    expect(failure({ ...base, OTA_PULL_GRACE: 'soon' })).toMatchObject({
+      variable: 'OTA_PULL_GRACE',
+    });
+  });
+});
+
+describe('OTA_ALLOWED_GPG_KEYS_FILE', () => {
+  it('must exist, and is enough on its own for OTA_REQUIRE_SIGNED', () => {
+    const file = join(mkdtempSync(join(tmpdir(), 'ota-gpg-')), 'keys.asc');
+    writeFileSync(file, '-----BEGIN PGP PUBLIC KEY BLOCK-----\n');
+    const config = loadAgentConfig({
+      ...base,
+      OTA_REQUIRE_SIGNED: 'true',
+      OTA_ALLOWED_GPG_KEYS_FILE: file,
+    });
+    expect(config).toMatchObject({ requireSigned: true, allowedGpgKeysFile: file });
+    expect(failure({ ...base, OTA_ALLOWED_GPG_KEYS_FILE: '/nonexistent.asc' })).toMatchObject({
+      variable: 'OTA_ALLOWED_GPG_KEYS_FILE',
+    });
+  });
+});

@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { aliasConflicts } from '../../agent/release/alias-conflicts.js';
 import { matchesPrefixes, pollPrefixes } from '../../agent/release/poll-prefixes.js';
 import { nextPollDelay } from '../../agent/release/poll-schedule.js';
 import { type Candidate, selectTarget } from '../../agent/release/select.js';
@@ -150,5 +151,27 @@ describe('nextPollDelay', () => {
     expect(nextPollDelay(60_000, 0.2, () => 0.5)).toBe(60_000);
     expect(nextPollDelay(60_000, 0.2, () => 0.999999)).toBe(72_000);
     expect(nextPollDelay(60_000, 0, () => 0.3)).toBe(60_000);
+  });
+});
+
+describe('aliasConflicts', () => {
+  const at = (tag: string, commit: string): Candidate => ({ version: v(tag), commit });
+
+  it('refuses a version whose tags name different commits, and only that one', () => {
+    const conflicts = aliasConflicts([
+      at('v1.2.0', 'aaaa'),
+      at('v1.2.0+build.7', 'aaaa'),
+      at('1.2.0', 'bbbb'),
+      at('v1.3.0', 'cccc'),
+      at('1.3.0', 'cccc'),
+    ]);
+    expect([...conflicts.keys()]).toEqual(['1.2.0']);
+    expect(conflicts.get('1.2.0')).toEqual({
+      version: '1.2.0',
+      tags: ['1.2.0', 'v1.2.0', 'v1.2.0+build.7'],
+      commits: ['bbbb', 'aaaa'],
+      reason:
+        'tags 1.2.0, v1.2.0, v1.2.0+build.7 of version 1.2.0 point to different commits (bbbb, aaaa): refused',
+    });
   });
 });

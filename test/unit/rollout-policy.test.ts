@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import {
   admits,
+  downgradeReason,
   heldAt,
   PolicyError,
   parsePolicy,
@@ -91,5 +92,27 @@ describe('policy rules', () => {
   ])('rejects %s as a whole', (text, message) => {
     expect(() => parsePolicy(text)).toThrow(PolicyError);
     expect(() => parsePolicy(text)).toThrow(message);
+  });
+});
+
+describe('moving a device down', () => {
+  const rules = (releases: object, holds: object = {}) =>
+    parsePolicy(JSON.stringify({ releases, holds }));
+
+  it('happens only for a withdrawal or a hold at another version', () => {
+    expect(downgradeReason(rules({ '1.4.0': { withdrawn: true } }), [], '1.4.0')).toBe(
+      '1.4.0 was withdrawn',
+    );
+    expect(downgradeReason(rules({}, { lab: '1.3.0' }), ['lab'], '1.4.0')).toBe(
+      "this device's group is held at 1.3.0",
+    );
+    expect(downgradeReason(rules({}, { lab: '1.4.0' }), ['lab'], '1.4.0')).toBeUndefined();
+  });
+
+  it('never happens for a lowered percentage or a group rule that leaves the device out', () => {
+    expect(downgradeReason(rules({ '1.4.0': { percent: 0 } }), [], '1.4.0')).toBeUndefined();
+    expect(
+      downgradeReason(rules({ '1.4.0': { groups: ['lab'] } }), ['site-a'], '1.4.0'),
+    ).toBeUndefined();
   });
 });

@@ -1,0 +1,189 @@
+import type { AgentLogger } from '../log.js';
+import { aliasConflicts } from './alias-conflicts.js';
+import { matchesPrefixes } from './poll-prefixes.js';
+import type { RemoteTag } from './release-source.js';
+import { type Candidate, onChannel } from './select.js';
+import type { TagLedger } from './tag-ledger.js';
+import { compareVersions, parseVersion, type Version } from './version.js';
+
+const shown = (name: string) => (name.length > 80 ? `${name.slice(0, 80)}...` : name);
+
+/**
+ * The release tags this device knows (the ledger on the state volume) and what polls make of
+ * them: candidates from a listing, tags deleted upstream, aliases that disagree, and the
+ * floor that cheap polls start from. Each oddity is logged once, not at every poll.
+ */
+export class KnownTags {
+  private readonly reportedInvalid = new Set<string>();
+  private readonly reportedMoved = new Set<string>();
+  private readonly reportedAliases = new Set<string>();
+  /** Tags first seen in this run, on the monotonic clock. */
+  private readonly seenAt = new Map<string, number>();
+  private readonly monotonic: () => number;
+
+  constructor(
+    private readonly ledger: TagLedger,
+    private readonly options: {
+      readonly channel: string;
+      readonly acceptMovedTags: boolean;
+      readonly now: () => number;
+      readonly monotonic?: (() => number) | undefined;
+    },
+    private readonly log: AgentLogger,
+  ) {
+    this.monotonic = options.monotonic ?? performance.now.bind(performance);
+  }
+
+  /**
+   * When the tag was first seen, on the monotonic clock. For a tag first seen in an earlier
+   * run, the wall-clock time since (from the ledger) is carried over, never less than zero.
+   */
+  firstSeenAt(tag: string): number | undefined {
+    const inRun = this.seenAt.get(tag);
+    if (inRun !== undefined) return inRun;
+    const recorded = Date.parse(this.ledger.get(tag)?.firstSeen ?? '');
+    if (Number.isNaN(recorded)) return undefined;
+    return this.monotonic() - Math.max(0, this.options.now() - recorded);
+  }
+
+  /**
+   * Every release tag seen before and not deleted since, at the commit first seen (or
+   * followed, if moved tags are).
+   */
+  versions(): Candidate[] {
+    const out: Candidate[] = [];
+    for (const [tag, entry] of this.ledger.entries()) {
+      const version = entry.deletedAt ? undefined : parseVersion(tag);
+      if (version) out.push({ version, commit: entry.commit, object: entry.object });
+    }
+    return out;
+  }
+
+  /**
+   * The floor of cheap polls (the running version or the highest known version of the
+   * channel that still exists and was not refused) and the known tags a cheap poll names
+   * exactly, to see them deleted: the floor's own and those of candidates above the running
+   * version that did not fail here.
+   */
+  watchList(
+    current: Version | undefined,
+    failed: ReadonlySet<string>,
+    refused: (c: Candidate) => boolean,
+  ): { floor: Version | undefined; watched: string[] } {
+    const conflicts = this.aliasConflicts();
+    const known = this.versions().filter(
+      (k) =>
+        onChannel(k.version, this.options.channel) && !refused(k) && !conflicts.has(k.version.text),
+    );
+    let floor = current && this.asTagged(current);
+    for (const k of known) if (!floor || compareVersions(k.version, floor) > 0) floor = k.version;
+    const watched = known
+      .filter((k) => !current || compareVersions(k.version, current) > 0)
+      .filter((k) => k.version === floor || !failed.has(k.version.text))
+      .map((k) => k.version.tag);
+    return { floor, watched };
+  }
+
+  /**
+   * Marks ledger tags the listing covers but no longer holds as deleted: they stop being
+   * candidates and stop setting the poll floor. The running version's tag may be marked too;
+   * that changes nothing for it: it keeps running, and polls start from it anyway. Returns
+   * the names marked.
+   */
+  forgetDeleted(tags: readonly RemoteTag[], prefixes: readonly string[] | 'all'): Set<string> {
+    const listed = new Set(tags.map((t) => t.name));
+    const gone = new Set<string>();
+    for (const [name, entry] of this.ledger.entries()) {
+      if (entry.deletedAt || listed.has(name)) continue;
+      if (prefixes !== 'all' && !matchesPrefixes(name, prefixes)) continue;
+      gone.add(name);
+      this.log.info({ tag: name }, 'tag deleted from the repository; no longer a candidate');
+    }
+    this.ledger.markDeleted([...gone], new Date(this.options.now()));
+    return gone;
+  }
+
+  /**
+   * Versions whose tags name different commits (each at the commit the ledger trusts for
+   * it), with the reason; each conflict is logged once.
+   */
+  aliasConflicts(): Map<string, string> {
+    const conflicts = new Map<string, string>();
+    for (const { version, tags, commits, reason } of aliasConflicts(this.versions()).values()) {
+      conflicts.set(version, reason);
+      if (this.reportedAliases.has(reason)) continue;
+      this.reportedAliases.add(reason);
+      this.log.error(
+        { version, tags, commits },
+        'ALIAS CONFLICT: tags of one version point to different commits; refusing the version',
+      );
+    }
+    return conflicts;
+  }
+
+  /**
+   * The running version as the repository tags it ("v1.4.2" or "1.4.2"): the version label on
+   * a container carries no tag, and poll prefixes must use the repository's spelling.
+   */
+  asTagged(version: Version): Version {
+    for (const name of [`v${version.text}`, version.text]) {
+      if (this.ledger.get(name)) return parseVersion(name) ?? version;
+    }
+    return parseVersion(`v${version.text}`) ?? version;
+  }
+
+  /**
+   * Valid versions among the tags. Invalid names get one log line each. A tag that moved to
+   * another commit is reported loudly and the version stays at the commit first seen (unless
+   * OTA_ACCEPT_MOVED_TAGS): the new commit is never deployed silently.
+   */
+  candidates(tags: readonly RemoteTag[]): Candidate[] {
+    const out: Candidate[] = [];
+    const firstSeen: RemoteTag[] = [];
+    for (const tag of tags) {
+      const version = parseVersion(tag.name);
+      if (!version) {
+        if (!this.reportedInvalid.has(tag.name)) {
+          this.reportedInvalid.add(tag.name);
+          this.log.info(
+            { tag: shown(tag.name), length: tag.name.length },
+            'ignoring tag that is not a version',
+          );
+        }
+        continue;
+      }
+      const known = this.ledger.get(tag.name);
+      // New, or back after a deletion at the commit first seen (recording clears the mark).
+      if (!known || (known.deletedAt && known.commit === tag.commit)) firstSeen.push(tag);
+      if (!known || known.commit === tag.commit) {
+        out.push({ version, commit: tag.commit, object: tag.object });
+        continue;
+      }
+      if (this.options.acceptMovedTags) {
+        this.log.warn(
+          { tag: tag.name, from: known.commit, to: tag.commit },
+          'tag moved; following it (OTA_ACCEPT_MOVED_TAGS)',
+        );
+        firstSeen.push(tag);
+        out.push({ version, commit: tag.commit, object: tag.object });
+        continue;
+      }
+      const key = `${tag.name}@${tag.commit}`;
+      if (!this.reportedMoved.has(key)) {
+        this.reportedMoved.add(key);
+        this.log.error(
+          { tag: tag.name, firstCommit: known.commit, nowCommit: tag.commit },
+          'TAG MOVED: the same version now points to another commit; keeping the first one',
+        );
+      }
+      // The first commit's tag object, to verify; a ledger older than that field has none.
+      out.push({ version, commit: known.commit, object: known.object });
+    }
+    const mono = this.monotonic();
+    for (const tag of firstSeen) {
+      if (this.ledger.get(tag.name)?.commit !== tag.commit) this.seenAt.set(tag.name, mono);
+    }
+    this.ledger.record(firstSeen, new Date(this.options.now()));
+    return out;
+  }
+}

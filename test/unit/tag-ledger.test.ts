@@ -1,0 +1,40 @@
+import { mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { TagLedger } from '../../agent/release/tag-ledger.js';
+
+const file = () => join(mkdtempSync(join(tmpdir(), 'ota-ledger-')), 'tags.json');
+const t0 = new Date('2026-11-24T00:00:00.000Z');
+const t1 = new Date('2026-11-24T01:00:00.000Z');
+
+describe('the tag ledger', () => {
+  it('marks a deleted tag without forgetting its first commit, and revives it at that commit', () => {
+    const path = file();
+    const ledger = new TagLedger(path);
+    ledger.record([{ name: 'v1.0.0', commit: 'aaaa', object: 'tttt' }], t0);
+    ledger.markDeleted(['v1.0.0', 'v9.9.9'], t1);
+    expect(new TagLedger(path).get('v1.0.0')).toEqual({
+      commit: 'aaaa',
+      object: 'tttt',
+      firstSeen: t0.toISOString(),
+      deletedAt: t1.toISOString(),
+    });
+    expect(ledger.get('v9.9.9')).toBeUndefined();
+
+    ledger.record([{ name: 'v1.0.0', commit: 'aaaa', object: 'tttt' }], t1);
+    expect(ledger.get('v1.0.0')).toEqual({
+      commit: 'aaaa',
+      object: 'tttt',
+      firstSeen: t0.toISOString(),
+    });
+    expect(JSON.parse(readFileSync(path, 'utf8'))['v1.0.0'].deletedAt).toBeUndefined();
+  });
+
+  it('reads a ledger written before objects and deletions were kept', () => {
+    const path = file();
+    const old = new TagLedger(path);
+    old.record([{ name: 'v1.0.0', commit: 'aaaa' }], t0);
+    expect(new TagLedger(path).get('v1.0.0')).toMatchObject({ commit: 'aaaa' });
+  });
+});
