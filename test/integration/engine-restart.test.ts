@@ -1,21 +1,47 @@
 import { execFileSync, spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import { readFileSync } from 'node:fs';
+import { openSync, readFileSync, readlinkSync, rmSync } from 'node:fs';
 import Docker from 'dockerode';
 import { afterAll, describe, expect, it } from 'vitest';
 import type { HookPoint } from '../../agent/deploy/step-executor.js';
 import { buildFixture, cleanupManaged, makeDeployer, target } from '../helpers/deploy-fixture.js';
 import { tempDir } from '../helpers/temp-dir.js';
 
-/** The running dockerd: its pid and the exact command line to start it again. */
-function dockerd(): { pid: number; argv: string[] } | undefined {
+/** The running dockerd: its pid, binary and the exact command line to start it again. */
+function dockerd(): { pid: number; exe: string; argv: string[] } | undefined {
   try {
     const pid = Number(execFileSync('pgrep', ['-xo', 'dockerd']).toString().trim());
     const argv = readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0').filter(Boolean);
-    return pid > 0 && argv.length > 0 ? { pid, argv } : undefined;
+    const exe = readlinkSync(`/proc/${pid}/exe`);
+    return pid > 0 && argv.length > 0 ? { pid, exe, argv } : undefined;
   } catch {
     return undefined;
   }
+}
+
+function flag(argv: readonly string[], names: readonly string[]): string | undefined {
+  const at = argv.findIndex((a) => names.includes(a));
+  const inline = argv.find((a) => names.some((n) => a.startsWith(`${n}=`)));
+  return inline?.slice(inline.indexOf('=') + 1) ?? (at >= 0 ? argv[at + 1] : undefined);
+}
+const pidFile = (argv: readonly string[]) =>
+  flag(argv, ['--pidfile', '-p']) ?? '/var/run/docker.pid';
+const execRoot = (argv: readonly string[]) => flag(argv, ['--exec-root']) ?? '/var/run/docker';
+
+/** dockerd refuses to start while the process its pid file names is still alive. */
+async function gone(pid: number): Promise<void> {
+  for (let i = 0; i < 300; i++) {
+    const stat = (() => {
+      try {
+        return readFileSync(`/proc/${pid}/stat`, 'utf8');
+      } catch {
+        return undefined;
+      }
+    })();
+    if (stat === undefined || / Z /.test(stat)) return;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  throw new Error(`dockerd ${pid} did not exit within 30 s of SIGKILL`);
 }
 
 const engineProcess = process.getuid?.() === 0 ? dockerd() : undefined;
@@ -52,7 +78,7 @@ describe('the engine dies in the middle of a switch (dockerd killed -9, started 
     `ends with exactly one healthy app of the new version${SKIP}`,
     async () => {
       await Promise.all([buildFixture('1.0.0', 'healthy'), buildFixture('1.1.0', 'healthy')]);
-      const engine = engineProcess as { pid: number; argv: string[] };
+      const engine = engineProcess as { pid: number; exe: string; argv: string[] };
       const stateDir = tempDir();
       let killed = false;
       const first = await makeDeployer(stateDir, names, {
@@ -72,8 +98,19 @@ describe('the engine dies in the middle of a switch (dockerd killed -9, started 
       expect(killed).toBe(true);
       await first.state.close();
 
-      const [cmd, ...args] = engine.argv as [string, ...string[]];
-      spawn(cmd, args, { detached: true, stdio: 'ignore' }).unref();
+      await gone(engine.pid);
+      // A killed process can stay a zombie here (nothing reaps it), and dockerd refuses to
+      // start (or waits for its containerd) while the pids in their pid files exist: both are
+      // dead (containerd dies with dockerd), so the files go.
+      rmSync(pidFile(engine.argv), { force: true });
+      rmSync(`${execRoot(engine.argv)}/containerd/containerd.pid`, { force: true });
+      const log = openSync('/tmp/ota-dockerd.log', 'a');
+      const restarted = spawn(engine.exe, engine.argv.slice(1), {
+        detached: true,
+        stdio: ['ignore', log, log],
+      });
+      restarted.on('error', (err) => console.error('could not start dockerd again', err));
+      restarted.unref();
       await engineUp(docker);
 
       const second = await makeDeployer(stateDir, names);
