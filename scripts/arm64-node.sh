@@ -4,6 +4,7 @@
 # way: shared/ENVIRONMENT.md, "An arm64 Node base". Usage:
 #   scripts/arm64-node.sh tarball   debootstrap (about 11 min, once) and cache an image tarball
 #   scripts/arm64-node.sh load      the above, then docker load it if the engine lacks it
+#   scripts/arm64-node.sh name      only print where the tarball is (or would be) cached
 # stdout: only KEY=VALUE lines (OTA_ARM64_NODE_IMAGE, OTA_ARM64_NODE_TARBALL).
 set -euo pipefail
 
@@ -69,6 +70,7 @@ load_image() {
 case "${1:-load}" in
   tarball) make_tarball ;;
   load) make_tarball; load_image ;;
-  *) die "usage: $0 [tarball|load]" ;;
+  name) ;;
+  *) die "usage: $0 [tarball|load|name]" ;;
 esac
 printf 'OTA_ARM64_NODE_IMAGE=%s\nOTA_ARM64_NODE_TARBALL=%s\n' "$IMG" "$TARBALL" >&3

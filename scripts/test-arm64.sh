@@ -11,19 +11,20 @@ CACHE=/var/cache/ota-provision
 
 step() { printf '\n[test-arm64] %s\n' "$*" >&2; }
 
-step "arm64 Node base (scripts/arm64-node.sh)"
-base="$(bash scripts/arm64-node.sh load)"
-eval "$(grep -E '^OTA_ARM64_NODE_(IMAGE|TARBALL)=' <<<"$base" | sed 's/^/export /')"
-
+tarball="$(bash scripts/arm64-node.sh name | sed -n 's/^OTA_ARM64_NODE_TARBALL=//p')"
 # What the emulated images are made of; the app's and agent's TypeScript is the same on every
 # architecture and is covered by the other suites on x86.
 inputs="$(cat Dockerfile.app Dockerfile.agent package-lock.json test/arm64/*.ts test/helpers/arm64-images.ts \
-  | sha256sum | cut -c1-16)-$(basename "$OTA_ARM64_NODE_TARBALL" .image.tar)"
+  | sha256sum | cut -c1-16)-$(basename "$tarball" .image.tar)"
 stamp="$CACHE/arm64-passed"
-if [ "${1:-}" = --if-changed ] && [ "$(cat "$stamp" 2>/dev/null)" = "$inputs" ]; then
+if [ "${1:-}" = --if-changed ] && [ -f "$tarball" ] && [ "$(cat "$stamp" 2>/dev/null)" = "$inputs" ]; then
   step "inputs unchanged since the last pass ($inputs): skipped; scripts/test-arm64.sh runs it anyway"
   exit 0
 fi
+
+step "arm64 Node base (scripts/arm64-node.sh)"
+base="$(bash scripts/arm64-node.sh load)"
+eval "$(grep -E '^OTA_ARM64_NODE_IMAGE=' <<<"$base" | sed 's/^/export /')"
 
 step "vitest --project arm64 (emulated builds: many minutes)"
 started=$SECONDS
