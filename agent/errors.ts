@@ -46,7 +46,9 @@ export class BuildError extends Error {
 /** Why pulling from the registry failed; decides whether a retry can help. */
 export type PullFailure = 'auth' | 'not-found' | 'unreachable' | 'registry';
 
-const PERMANENT_PULL: ReadonlySet<PullFailure> = new Set(['auth', 'not-found']);
+// A missing tag is not permanent: in pull mode the git tag reaches the devices minutes before
+// the release workflow has built and pushed its image (.github/workflows/release.yml).
+const PERMANENT_PULL: ReadonlySet<PullFailure> = new Set(['auth']);
 
 export class PullError extends Error {
   override readonly name = 'PullError';
@@ -61,7 +63,7 @@ export class PullError extends Error {
     super(`pull of ${ref} failed (${kind}): ${message}`, options);
   }
 
-  /** Retrying at once cannot help (wrong credentials, no such tag). */
+  /** Retrying at once cannot help (wrong credentials). */
   get permanent(): boolean {
     return PERMANENT_PULL.has(this.kind);
   }

@@ -73,9 +73,9 @@ export class Updater {
   private async failedBeforeSwitch(target: ReleaseTarget, err: Error): Promise<SwitchOutcome> {
     const { version } = target;
     // Getting the image failed; the running app is untouched. A refused image (wrong
-    // revision or architecture, no such tag, bad credentials) or a build that failed three
-    // times is marked failed for good; anything else (network, disk full) is tried again
-    // at the next poll.
+    // revision or architecture, bad credentials) or a build that failed three times is marked
+    // failed for good; anything else (network, disk full, an image not pushed yet) is tried
+    // again at the next poll.
     const reason = err.message;
     const builds = err instanceof BuildError ? 1 + (await this.buildFailures(version)) : 0;
     const permanent =

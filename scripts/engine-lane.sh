@@ -51,6 +51,8 @@ install_modern() {
   if [ "$(cat "$stamp" 2>/dev/null)" != "$want" ]; then
     log "unpacking into $ROOT"; rm -rf "$ROOT"; mkdir -p "$ROOT"
     for p in $want; do dpkg-deb -x "$CACHE/debs/$p" "$ROOT"; done
+    # docker-init points at tini-static, which is not unpacked: dockerd then uses the host's.
+    rm -f "$ROOT/usr/bin/docker-init"
     echo "$want" >"$stamp"
   fi
   echo '{"features":{"containerd-snapshotter":true}}' >"$ROOT/daemon.json"

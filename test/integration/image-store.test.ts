@@ -272,11 +272,16 @@ describe('DockerImageStore on the real engine', () => {
   it('maps a missing tag to PullError not-found and a dead registry to unreachable', async () => {
     const r = release();
     const missing = store({ repository: `${registry.address}/weather` }).store;
+    // Not permanent: in pull mode the tag reaches the device before the release workflow has
+    // pushed its image (minutes of buildx), and the next poll must try again.
     await expect(missing.pull(r)).rejects.toMatchObject({
       name: 'PullError',
       kind: 'not-found',
-      permanent: true,
+      permanent: false,
     });
+    // Once it is pushed, the same version pulls.
+    await publish(registry, 'weather', r.version, r.commit);
+    await expect(missing.pull(r)).resolves.toMatchObject({ version: r.version, commit: r.commit });
     const dead = store({ repository: `127.0.0.1:${await freePort()}/weather` }).store;
     const err = await dead.pull(r).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(PullError);
