@@ -28,14 +28,25 @@ which_lane() {   # by what answers on the socket, not by pidfiles that may be st
   case "$(docker version -f '{{.Server.Version}}' 2>/dev/null)" in 20.*) echo classic ;; *) echo modern ;; esac
 }
 
+# The mirror is plain HTTP: trust comes from the release file's signature (Debian's keyring, as
+# apt and debootstrap check it), which names the index's checksum, which names each .deb's.
+fetch_index() {   # $1 dists/trixie URL, $2 where the verified, unpacked index goes
+  local tmp sum; tmp="$(mktemp -d)"
+  log "fetching and verifying the trixie package index"
+  curl -fsS "$1/InRelease" -o "$tmp/InRelease" && curl -fsS "$1/main/binary-amd64/Packages.xz" -o "$tmp/Packages.xz"
+  gpgv --keyring /usr/share/keyrings/debian-archive-keyring.gpg "$tmp/InRelease" 2>/dev/null \
+    || die "the trixie InRelease signature does not verify against Debian's keyring"
+  sum="$(awk '/^SHA256:/{s=1;next} /^[^ ]/{s=0} s && $3=="main/binary-amd64/Packages.xz"{print $1}' "$tmp/InRelease")"
+  echo "$sum  $tmp/Packages.xz" | sha256sum -c --quiet - || die "the trixie Packages.xz does not match InRelease"
+  xz -dc "$tmp/Packages.xz" >"$2.tmp" && mv "$2.tmp" "$2"; rm -rf "$tmp"
+}
+
 install_modern() {
   local mirror index="$CACHE/debs/trixie-Packages" p stamp="$ROOT/.debs" want=""
   mirror="$(awk '/^URIs:/ && $2 !~ /security/ {print $2; exit}' /etc/apt/sources.list.d/debian.sources 2>/dev/null || true)"
   mkdir -p "$CACHE/debs" "$PLUGINS"
   if [ ! -f "$index" ]; then   # the index pins file names and checksums until the cache is cleared
-    log "fetching the trixie package index"
-    curl -fsS "${mirror:-http://deb.debian.org/debian}/dists/trixie/main/binary-amd64/Packages.xz" | xz -dc >"$index.tmp"
-    mv "$index.tmp" "$index"
+    fetch_index "${mirror:-http://deb.debian.org/debian}/dists/trixie" "$index"
   fi
   for p in $DEBS; do
     local file sum deb
