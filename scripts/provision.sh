@@ -271,6 +271,7 @@ if have flock; then exec 9>"/tmp/ota-provision.$(id -u).lock"; flock 9; fi
 for k in $KEYS; do printf -v "$k" '%s' ""; done
 # Steps not run this time keep their previous values.
 [ -f "$ENV_FILE" ] && while IFS='=' read -r k v; do
+  v="${v#\"}"; v="${v%\"}"
   if [[ " $KEYS " == *" $k "* ]]; then printf -v "$k" '%s' "$v"; fi
 done <"$ENV_FILE"
 for s in tools modern engine images arm64; do   # fixed order: tools before engine before images
@@ -280,6 +281,10 @@ for s in tools modern engine images arm64; do   # fixed order: tools before engi
   log "step $s done in $(awk -v a="$t0" -v b="$(now)" 'BEGIN {printf "%.1f", b - a}')s"
 done
 detect_binaries
-out=""; for k in $KEYS; do out+="$k=${!k}"$'\n'; done
+# A value with a space (OTA_COMPOSE="docker compose") is double-quoted, so that
+# `set -a; . ./.ota-test-env` assigns it instead of running `compose`.
+out=""; for k in $KEYS; do
+  if [[ "${!k}" == *" "* ]]; then out+="$k=\"${!k}\""$'\n'; else out+="$k=${!k}"$'\n'; fi
+done
 printf '%s' "$out" >"$ENV_FILE"
 printf '%s' "$out" >&3

@@ -21,7 +21,16 @@ timed() {   # $1 label, then the command; records how long it took for the summa
   "$@"; SUMMARY+=("$label: $((SECONDS - t0)) s")
 }
 
-if [ ! -f node_modules/.package-lock.json ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
+# By content, not by date: a fresh checkout or worktree is newer than any installed tree (and a
+# worktree's node_modules may be another checkout's, which npm ci would empty).
+deps_current() {
+  [ -f node_modules/.package-lock.json ] && node -e '
+    const read = (f) => JSON.parse(require("fs").readFileSync(f, "utf8")).packages;
+    const want = read("package-lock.json"), have = read("node_modules/.package-lock.json");
+    const stale = Object.entries(want).filter(([k, v]) => k && !v.optional && have[k]?.version !== v.version);
+    process.exit(stale.length ? 1 : 0);'
+}
+if ! deps_current; then
   step "npm ci"
   npm ci --no-audit --no-fund
 fi
