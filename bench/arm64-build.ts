@@ -40,4 +40,6 @@ try {
   printTable(rows);
 } finally {
   await docker(['rmi', refs.agent, refs.app]).catch(() => undefined);
+  // The app image the cold rebuild replaced is left untagged; only ours carry this label.
+  await docker(['image', 'prune', '-f', '--filter', 'label=ota-test=arm64']).catch(() => '');
 }
