@@ -22,6 +22,17 @@ export default defineConfig({
       },
       {
         test: {
+          // The real images for linux/arm64 under qemu: run by scripts/test-arm64.sh, not by
+          // a plain `vitest run` (an emulated build takes many minutes).
+          name: 'arm64',
+          include: ['test/arm64/**/*.test.ts'],
+          testTimeout: 900_000,
+          hookTimeout: 5_400_000,
+          fileParallelism: false,
+        },
+      },
+      {
+        test: {
           name: 'integration',
           include: ['test/integration/**/*.test.ts'],
           testTimeout: 180_000,

@@ -1,8 +1,12 @@
 #!/usr/bin/env bash
 # Brings up the real test environment (Docker engine, Node base images, arm64 emulation,
 # registry/Postgres binaries), reusing whatever is already there. Why each piece is made
-# this way: shared/ENVIRONMENT.md. Usage: scripts/provision.sh [tools|engine|images|arm64 ...]
-# (no args = all). stdout: only KEY=VALUE lines, also written to $REPO/.ota-test-env.
+# this way: shared/ENVIRONMENT.md. Usage:
+#   scripts/provision.sh [lane=classic|modern] [tools|engine|images|arm64|modern ...]
+# (no steps = all). lane=: which engine the engine step leaves running (scripts/engine-lane.sh
+# stops the other); without it, whatever runs stays, else the classic one starts. The modern
+# step only unpacks Docker 26.1 (no switch). stdout: only KEY=VALUE lines, also written to
+# $REPO/.ota-test-env.
 set -euo pipefail
 
 REPO="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -10,7 +14,8 @@ ENV_FILE="$REPO/.ota-test-env"
 CACHE=/var/cache/ota-provision
 CA=/etc/ssl/certs/ca-certificates.crt
 NODE_IMG=local/node:20 BUILD_IMG=local/node-build:20 ARM_IMG=local/busybox:arm64
-KEYS="OTA_NODE_IMAGE OTA_NODE_BUILD_IMAGE OTA_ARM64_BASE_IMAGE OTA_PG_BIN OTA_REGISTRY_BIN OTA_COMPOSE"
+KEYS="OTA_NODE_IMAGE OTA_NODE_BUILD_IMAGE OTA_ARM64_BASE_IMAGE OTA_PG_BIN OTA_REGISTRY_BIN OTA_COMPOSE OTA_ENGINE_LANE"
+LANE=""
 APT_UPDATED=0 WORK="" OUR_POLICY_RC=0
 
 exec 3>&1 1>&2   # everything but the final KEY=VALUE lines goes to stderr
@@ -81,6 +86,7 @@ step_tools() {
 }
 
 step_engine() {
+  if [ -n "$LANE" ]; then bash "$REPO/scripts/engine-lane.sh" use "$LANE" >/dev/null 3>&-; return 0; fi
   if docker_ok; then log "docker engine already running"; return 0; fi
   [ "$(uname -s)" = Linux ] && [ "$(id -u)" = 0 ] && have dockerd \
     || die "no Docker engine reachable (start Docker Desktop, or run '$0 tools engine' as root)"
@@ -93,6 +99,11 @@ step_engine() {
   local i; for i in $(seq 60); do docker_ok && { log "engine is up"; return 0; }; sleep 1; done
   tail -n 30 /tmp/ota-dockerd.log || true
   die "dockerd did not come up within 60 s"
+}
+
+step_modern() {   # Docker 26.1 + containerd + compose v2 + buildx from Debian 13, unpacked
+  [ "$(uname -s)" = Linux ] && is_root_apt || { warn "the modern lane needs Linux as root: skipped"; return 0; }
+  bash "$REPO/scripts/engine-lane.sh" install >/dev/null 3>&-
 }
 
 need_docker() { docker_ok || die "no Docker engine: run '$0 engine' first"; }
@@ -244,25 +255,36 @@ detect_binaries() {   # cheap, so always recomputed
   if docker compose version >/dev/null 2>&1; then OTA_COMPOSE="docker compose"
   elif have docker-compose; then OTA_COMPOSE="docker-compose"
   else OTA_COMPOSE=""; warn "neither 'docker compose' nor docker-compose works"; fi
+  OTA_ENGINE_LANE="$(bash "$REPO/scripts/engine-lane.sh" which 2>/dev/null 3>&- | sed -n 's/^OTA_ENGINE_LANE=//p')"
 }
 
 # ---- main ----
-STEPS="${*:-tools engine images arm64}"
-for s in $STEPS; do case "$s" in tools|engine|images|arm64) ;; *) die "unknown step '$s' (tools engine images arm64)";; esac; done
+STEPS=""
+for s in "$@"; do case "$s" in
+  lane=classic|lane=modern) LANE="${s#lane=}" ;;
+  tools|engine|images|arm64|modern) STEPS+="$s " ;;
+  *) die "unknown argument '$s' (lane=classic|lane=modern, steps: tools engine images arm64 modern)" ;;
+esac; done
+STEPS="${STEPS:-tools engine images arm64}"   # the modern engine is unpacked on demand (lane=modern)
 # Serialise concurrent runs (parallel CI jobs) where flock exists.
 if have flock; then exec 9>"/tmp/ota-provision.$(id -u).lock"; flock 9; fi
 for k in $KEYS; do printf -v "$k" '%s' ""; done
 # Steps not run this time keep their previous values.
 [ -f "$ENV_FILE" ] && while IFS='=' read -r k v; do
+  v="${v#\"}"; v="${v%\"}"
   if [[ " $KEYS " == *" $k "* ]]; then printf -v "$k" '%s' "$v"; fi
 done <"$ENV_FILE"
-for s in tools engine images arm64; do   # fixed order: tools before engine before images
+for s in tools modern engine images arm64; do   # fixed order: tools before engine before images
   [[ " $STEPS " == *" $s "* ]] || continue
   t0="$(now)"; log "step $s ..."
   "step_$s"
   log "step $s done in $(awk -v a="$t0" -v b="$(now)" 'BEGIN {printf "%.1f", b - a}')s"
 done
 detect_binaries
-out=""; for k in $KEYS; do out+="$k=${!k}"$'\n'; done
+# A value with a space (OTA_COMPOSE="docker compose") is double-quoted, so that
+# `set -a; . ./.ota-test-env` assigns it instead of running `compose`.
+out=""; for k in $KEYS; do
+  if [[ "${!k}" == *" "* ]]; then out+="$k=\"${!k}\""$'\n'; else out+="$k=${!k}"$'\n'; fi
+done
 printf '%s' "$out" >"$ENV_FILE"
 printf '%s' "$out" >&3

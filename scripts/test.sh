@@ -1,38 +1,88 @@
 #!/usr/bin/env bash
 # The one test command (`npm test`): installs dependencies, provisions the real test
 # environment (Docker engine, base images, arm64 emulation, registry and PostgreSQL binaries),
-# then lints, type-checks, builds and runs every test suite. Safe to re-run; reuses what exists.
+# lints, type-checks and builds, then runs every suite on one or more engine lanes, one engine at
+# a time (scripts/engine-lane.sh stops one and starts the other):
+#   classic  Docker 20.10, classic image store, docker-compose 1.29 (the default, and CI's)
+#   modern   Docker 26.1, containerd image store (as a fresh Docker 29), compose v2, buildx
+# Each lane runs unit, integration and the compose end-to-end suite. OTA_LANES picks the lanes
+# ("classic" by default: both lanes take about twice CI's 45-minute budget; `OTA_LANES="classic
+# modern" npm test` runs both). OTA_ARM64=1 also builds and runs the real arm64 images under
+# qemu when their inputs changed (scripts/test-arm64.sh; tens of minutes the first time). With
+# arguments, vitest runs just those on the engine that runs now.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 step() { printf '\n[test] %s\n' "$*" >&2; }
+load_env() { set -a; . ./.ota-test-env; set +a; }   # shellcheck disable=SC1091
+SUMMARY=()
+timed() {   # $1 label, then the command; records how long it took for the summary
+  local label="$1" t0=$SECONDS; shift
+  "$@"; SUMMARY+=("$label: $((SECONDS - t0)) s")
+}
 
-if [ ! -f node_modules/.package-lock.json ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
+# By content, not by date: a fresh checkout or worktree is newer than any installed tree (and a
+# worktree's node_modules may be another checkout's, which npm ci would empty).
+deps_current() {
+  [ -f node_modules/.package-lock.json ] && node -e '
+    const read = (f) => JSON.parse(require("fs").readFileSync(f, "utf8")).packages;
+    const want = read("package-lock.json"), have = read("node_modules/.package-lock.json");
+    const stale = Object.entries(want).filter(([k, v]) => k && !v.optional && have[k]?.version !== v.version);
+    process.exit(stale.length ? 1 : 0);'
+}
+if ! deps_current; then
   step "npm ci"
   npm ci --no-audit --no-fund
 fi
 
 step "provisioning the test environment"
-bash scripts/provision.sh
-set -a
-# shellcheck disable=SC1091
-. ./.ota-test-env
-set +a
+timed "provision" bash scripts/provision.sh >/dev/null
+load_env
 
-step "lint and format check (biome)"
+step "lint and format check (biome), workflow syntax, type check (tsc), build"
 npx biome check .
-step "type check (tsc)"
+npm run --silent lint:workflows
 npx tsc -p tsconfig.json --noEmit
-step "build"
 npx tsc -p tsconfig.build.json
 
 if [ $# -gt 0 ]; then
-  step "tests (vitest $*)"
+  step "tests (vitest $*) on the $OTA_ENGINE_LANE engine"
   exec npx vitest run "$@"
 fi
-step "unit and integration tests (vitest)"
-npx vitest run --project unit --project integration
-# The end-to-end suite times reading intervals across switches: it runs alone, not next to
-# the integration suites competing for the same 2 cores.
-step "end-to-end tests (vitest, the real compose.yaml)"
-npx vitest run --project e2e
+
+START_LANE="$OTA_ENGINE_LANE"
+back_to_start() {
+  local rc=$?
+  if [ "$START_LANE" != none ] && [ "$(bash scripts/engine-lane.sh which 2>/dev/null)" != "OTA_ENGINE_LANE=$START_LANE" ]; then
+    step "back to the $START_LANE engine"
+    bash scripts/provision.sh "lane=$START_LANE" engine >/dev/null || rc=1
+  fi
+  printf '[test] %s\n' "${SUMMARY[@]}" >&2
+  exit "$rc"
+}
+trap back_to_start EXIT
+
+use_lane() {
+  step "switching to the $1 engine"
+  local extra=""; [ "$1" = modern ] && extra=modern   # unpack Docker 26.1 only when it is used
+  timed "switch to $1" bash scripts/provision.sh "lane=$1" $extra engine images arm64 >/dev/null
+  load_env
+  [ "$OTA_ENGINE_LANE" = "$1" ] || { step "the $1 engine is not running ($OTA_ENGINE_LANE)"; exit 1; }
+  step "$1 lane: Docker $(docker version -f '{{.Server.Version}}'), $(docker info -f '{{.Driver}} {{json .DriverStatus}}'), compose: $OTA_COMPOSE"
+}
+
+for lane in ${OTA_LANES:-classic}; do
+  case "$lane" in
+    classic|modern)
+      use_lane "$lane"
+      timed "$lane: unit and integration" npx vitest run --project unit --project integration
+      # The end-to-end suite times reading intervals across switches: it runs alone, not next
+      # to the integration suites competing for the same 2 cores.
+      timed "$lane: end-to-end ($OTA_COMPOSE)" npx vitest run --project e2e
+      if [ "${OTA_ARM64:-0}" = 1 ]; then
+        timed "$lane: arm64 images (if inputs changed)" bash scripts/test-arm64.sh --if-changed
+      fi
+      ;;
+    *) step "unknown lane '$lane' in OTA_LANES (classic, modern)"; exit 2 ;;
+  esac
+done

@@ -20,7 +20,9 @@ export function loadTestEnv(): void {
   if (!existsSync(file)) throw new Error(`${file} is missing: run scripts/provision.sh first`);
   for (const line of readFileSync(file, 'utf8').split('\n')) {
     const match = /^([A-Z0-9_]+)=(.*)$/.exec(line.trim());
-    if (match?.[1] && process.env[match[1]] === undefined) process.env[match[1]] = match[2];
+    // A value with a space is double-quoted for the shell: OTA_COMPOSE="docker compose".
+    const value = match?.[2]?.replace(/^"(.*)"$/, '$1');
+    if (match?.[1] && process.env[match[1]] === undefined) process.env[match[1]] = value;
   }
 }
 
