@@ -29,7 +29,9 @@ export async function silentDatabase(
     execFileSync('iptables', ['-I', ...rule]);
     return {
       port,
-      close: async () => execFileSync('iptables', ['-D', ...rule]) as unknown as void,
+      close: async () => {
+        execFileSync('iptables', ['-D', ...rule]);
+      },
     };
   }
   const sockets: Socket[] = [];
