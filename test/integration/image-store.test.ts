@@ -272,12 +272,12 @@ describe('DockerImageStore on the real engine', () => {
   it('maps a missing tag to PullError not-found and a dead registry to unreachable', async () => {
     const r = release();
     const missing = store({ repository: `${registry.address}/weather` }).store;
-    // Not permanent: in pull mode the tag reaches the device before the release workflow has
-    // pushed its image (minutes of buildx), and the next poll must try again.
+    // In pull mode the tag reaches the device before the release workflow has pushed its image
+    // (minutes of buildx): the updater tries again at each poll for OTA_PULL_GRACE.
     await expect(missing.pull(r)).rejects.toMatchObject({
       name: 'PullError',
       kind: 'not-found',
-      permanent: false,
+      permanent: true, // for this pull: the updater waits OTA_PULL_GRACE for it (pull-grace.ts)
     });
     // Once it is pushed, the same version pulls.
     await publish(registry, 'weather', r.version, r.commit);
