@@ -161,15 +161,7 @@ export class GitReleaseSource implements ReleaseSource {
     // A prefix poll that found the tag has already fetched it (shallow): no second round trip.
     const local = (await this.localTags()).find((t) => t.name === name);
     if (local && (object === undefined || local.object === object)) return local;
-    await this.remote('fetch', () =>
-      this.git().raw([
-        'fetch',
-        '--no-tags',
-        '--depth=1',
-        this.options.url,
-        `+refs/tags/${name}:${NAMESPACE}${name}`,
-      ]),
-    );
+    await this.fetchShallow([name]);
     const tag = (await this.localTags()).find((t) => t.name === name);
     if (!tag) {
       throw new ReleaseSourceError(
@@ -187,13 +179,18 @@ export class GitReleaseSource implements ReleaseSource {
     const local = new Set((await this.localTags()).map((t) => t.name));
     const missing = names.filter((name) => !local.has(name));
     if (missing.length === 0) return;
+    await this.fetchShallow(missing);
+  }
+
+  /** One shallow fetch of the named tags into the agent's namespace (moved tags forced). */
+  private async fetchShallow(names: readonly string[]): Promise<void> {
     await this.remote('fetch', () =>
       this.git().raw([
         'fetch',
         '--no-tags',
         '--depth=1',
         this.options.url,
-        ...missing.map((name) => `+refs/tags/${name}:${NAMESPACE}${name}`),
+        ...names.map((name) => `+refs/tags/${name}:${NAMESPACE}${name}`),
       ]),
     );
   }
