@@ -6,6 +6,7 @@ import { loadAppConfig } from './config.js';
 import { HealthReporter, monotonicMs } from './health.js';
 import { createLogger } from './log.js';
 import { Sampler } from './sensor/sampler.js';
+import { readBootId, slotReadingId } from './sensor/slot.js';
 import { seededRandom } from './sensor/weather-model.js';
 import { CentralStore } from './store/central-store.js';
 import { knexConfig } from './store/knex-config.js';
@@ -53,16 +54,24 @@ async function main(): Promise<void> {
     appVersion: config.appVersion,
   };
 
+  let slotsStoredByOthers = 0;
+  const boot = readBootId();
+  if (!boot.shared)
+    log.warn('no boot id readable: readings of two app processes are not de-duplicated');
+  const slotKey = { deviceId: config.deviceId, bootId: boot.bootId, intervalMs: config.intervalMs };
   const sampler = new Sampler(
     {
       deviceId: config.deviceId,
       appVersion: config.appVersion,
       intervalMs: config.intervalMs,
       now,
+      monotonic: monotonicMs,
+      readingId: (slot) => slotReadingId(slotKey, slot),
       random: config.seed === undefined ? Math.random : seededRandom(config.seed),
     },
     (reading) => {
-      spool.append(reading);
+      // Stored by this process or, for the same slot, by the other version: durable either way.
+      if (!spool.append(reading)) slotsStoredByOthers += 1;
       health.stored(monotonicMs());
     },
     (err) => {
@@ -167,6 +176,7 @@ async function main(): Promise<void> {
       {
         ms: monotonicMs() - started,
         produced: sampler.produced,
+        slotsStoredByOthers,
         uploaded: uploader.uploaded,
         pending,
       },

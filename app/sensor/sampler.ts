@@ -1,5 +1,6 @@
 import type { Logger } from '../log.js';
 import { makeReading, type Reading } from './reading.js';
+import { slotOf } from './slot.js';
 import {
   initialWeatherState,
   nextWeather,
@@ -11,18 +12,25 @@ export interface SamplerOptions {
   readonly deviceId: string;
   readonly appVersion: string;
   readonly intervalMs: number;
+  /** Wall clock: only for the reading's recordedAt. */
   readonly now: () => number;
+  /** Monotonic clock: the schedule and the slots (see slot.ts). */
+  readonly monotonic: () => number;
+  /** The id of the reading for a slot (slotReadingId). */
+  readonly readingId: (slot: number) => string;
   readonly random: Random;
 }
 
 /**
- * Takes a reading every interval, on a fixed schedule (no drift from slow stores), and hands it
- * to `store`. A failing store is reported, never fatal: the next tick tries again.
+ * Takes one reading per slot of the monotonic clock and hands it to `store`: the slot in
+ * progress at start (so a started or rolled-back app stores, and is healthy, at once), then one
+ * at the start of every slot (no drift from slow stores; another process sampling the same
+ * slots makes the same reading id, see slot.ts). A failing store is reported, never fatal: the
+ * next slot tries again.
  */
 export class Sampler {
   private state: WeatherState;
   private timer: NodeJS.Timeout | undefined;
-  private nextAt = 0;
   produced = 0;
 
   constructor(
@@ -34,7 +42,8 @@ export class Sampler {
     this.state = initialWeatherState(options.now(), options.random);
   }
 
-  sampleOnce(): Reading {
+  /** Samples the given slot (by default the one in progress). */
+  sampleOnce(slot = slotOf(this.options.monotonic(), this.options.intervalMs)): Reading {
     const now = this.options.now();
     const { state, weather } = nextWeather(this.state, now, this.options.random);
     this.state = state;
@@ -42,29 +51,34 @@ export class Sampler {
       deviceId: this.options.deviceId,
       appVersion: this.options.appVersion,
       now,
+      id: this.options.readingId(slot),
     });
     this.store(reading);
     this.produced += 1;
-    this.log.debug({ id: reading.id, condition: reading.condition }, 'reading stored');
+    this.log.debug({ id: reading.id, slot, condition: reading.condition }, 'reading stored');
     return reading;
   }
 
   start(): void {
-    this.nextAt = this.options.now();
-    this.tick();
+    this.tick(slotOf(this.options.monotonic(), this.options.intervalMs));
   }
 
-  private tick(): void {
+  /**
+   * Samples the slot it was scheduled for, or the one in progress if the timer fired late (the
+   * host was suspended): slots that passed are skipped, not sampled in a burst. A timer that
+   * fires a millisecond early still samples its own slot.
+   */
+  private tick(scheduled: number): void {
+    const { intervalMs } = this.options;
+    const slot = Math.max(scheduled, slotOf(this.options.monotonic(), intervalMs));
     try {
-      this.sampleOnce();
+      this.sampleOnce(slot);
     } catch (err) {
       this.onError(err as Error);
     }
-    const now = this.options.now();
-    // Skip slots that already passed (e.g. after the host was suspended) instead of bursting.
-    do this.nextAt += this.options.intervalMs;
-    while (this.nextAt <= now);
-    this.timer = setTimeout(() => this.tick(), this.nextAt - now);
+    const now = this.options.monotonic();
+    const next = Math.max(slot + 1, slotOf(now, intervalMs) + 1);
+    this.timer = setTimeout(() => this.tick(next), Math.max(0, next * intervalMs - now));
   }
 
   stop(): void {

@@ -47,9 +47,13 @@ export class Spool {
     }
   }
 
-  append(reading: Reading, now = Date.now()): void {
+  /**
+   * Stores a reading durably. False when the spool already held its id: another process (the
+   * other version during a switch) stored the reading for the same slot first.
+   */
+  append(reading: Reading, now = Date.now()): boolean {
     try {
-      this.insert.run(reading.id, JSON.stringify(reading), now);
+      return this.insert.run(reading.id, JSON.stringify(reading), now).changes > 0;
     } catch (cause) {
       throw new SpoolWriteError(this.path, { cause });
     }
