@@ -50,6 +50,11 @@ export interface ContainerRuntime {
   /** Graceful stop: SIGTERM, then SIGKILL after `timeoutS`. */
   stop(id: string, timeoutS: number): Promise<void>;
   remove(id: string): Promise<void>;
+  /**
+   * Runs the container's own HEALTHCHECK command once inside it: true when it passes now.
+   * False for a failed check, a stopped container or one without a check.
+   */
+  probe(id: string): Promise<boolean>;
   /** Makes sure the agent's network and data volume exist (labelled). */
   prepare(spec: Pick<AppRunSpec, 'network' | 'dataVolume'>): Promise<void>;
 }

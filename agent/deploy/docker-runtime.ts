@@ -8,6 +8,7 @@ import type {
   Health,
   RunState,
 } from './container-runtime.js';
+import { probeOnce } from './readiness-probe.js';
 
 const isNotFound = (err: unknown) => (err as { statusCode?: number }).statusCode === 404;
 const isNotModified = (err: unknown) => (err as { statusCode?: number }).statusCode === 304;
@@ -105,6 +106,15 @@ export class DockerContainerRuntime implements ContainerRuntime {
       await this.docker.getContainer(id).remove({ force: true });
     } catch (err) {
       if (!isNotFound(err)) throw err;
+    }
+  }
+
+  async probe(id: string): Promise<boolean> {
+    try {
+      return await probeOnce(this.docker, id);
+    } catch (err) {
+      if (isNotFound(err) || (err as { statusCode?: number }).statusCode === 409) return false;
+      throw err;
     }
   }
 

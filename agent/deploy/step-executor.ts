@@ -86,6 +86,11 @@ export class StepExecutor {
       const now = await this.runtime.inspect(id);
       const verdict = gateVerdict(before, now);
       if (verdict) return verdict;
+      // Starting: run the container's own check now rather than wait for the engine's interval.
+      if (now?.state === 'running' && (await this.runtime.probe(id))) {
+        this.log.debug({ container: id }, 'health check passed (run by the agent)');
+        return { ok: true };
+      }
       if (this.options.now() >= deadline) {
         return {
           ok: false,

@@ -53,6 +53,7 @@ class OwnContainers implements ContainerRuntime {
   start = (id: string) => this.real.start(id);
   stop = (id: string, timeoutS: number) => this.real.stop(id, timeoutS);
   remove = (id: string) => this.real.remove(id);
+  probe = (id: string) => this.real.probe(id);
   prepare = (spec: Pick<AppRunSpec, 'network' | 'dataVolume'>) => this.real.prepare(spec);
 }
 
