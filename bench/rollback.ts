@@ -73,7 +73,8 @@ function rollbackRows(rows: Row[], t: RollbackTimes) {
   const part = '1 rollback';
   const call = `rollbackTo('${V1}') after a switch to ${V2}, n=${ROLLBACKS}`;
   rows.push([part, `${call}: to running`, spread(t.running)]);
-  rows.push([part, `${call}: to healthy (probe every 5 s)`, spread(t.healthy)]);
+  rows.push([part, `${call}: to healthy, agent runs the check`, spread(t.healthy)]);
+  rows.push([part, `${call}: to healthy, Docker's 5 s interval`, spread(t.engineHealthy)]);
   rows.push([part, `${call}: call returned (${V2} stopped)`, spread(t.total)]);
   rows.push([part, 'started from the kept, stopped container', `${t.fromKept} of ${ROLLBACKS}`]);
 }
@@ -198,8 +199,10 @@ if (rows.length > 0) {
     [
       "method: real app image (Dockerfile.app built by the agent's DockerImageStore from a `git archive` of",
       "  HEAD, revision label = HEAD) run by the agent's real Deployer (gate poll 100 ms, watch 0), 1 reading/s.",
-      '  running = start returned and inspect says running; healthy = the gate saw Docker "healthy": the HEALTHCHECK',
-      '  probes every 5 s, first 5 s after start, so >= ~5 s. gaps: weather.db + unsent spool rows by recorded_at.',
+      '  running = start returned and inspect says running; healthy, agent = the gate passed: the agent ran the',
+      "  image's HEALTHCHECK command itself (docker exec) while Docker said starting; healthy, Docker = Docker's own",
+      '  status turned healthy (its check runs every 5 s, first 5 s after start: the gate before issue 12).',
+      '  gaps: weather.db + unsent spool rows by recorded_at.',
     ].join('\n'),
   );
 }

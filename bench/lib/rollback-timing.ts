@@ -5,8 +5,10 @@ import type { BenchDeployer } from './bench-deployer.js';
 export interface RollbackTimes {
   /** From the call until runtime.start returned (and inspect shows the container running). */
   readonly running: number[];
-  /** From the call until the health gate saw Docker report 'healthy'. */
+  /** From the call until the health gate passed (the agent ran the container's check). */
   readonly healthy: number[];
+  /** From the call until Docker itself reported 'healthy' (its HEALTHCHECK interval). */
+  readonly engineHealthy: number[];
   /** From the call until it returned: the version left behind is stopped by then. */
   readonly total: number[];
   /** Rollbacks that started the kept, stopped container rather than creating one. */
@@ -30,6 +32,7 @@ export async function timeRollbacks(
   await expectSucceeded(kit.deployer.switchTo(target(back)), `first start of ${back}`);
   const running: number[] = [];
   const healthy: number[] = [];
+  const engineHealthy: number[] = [];
   const total: number[] = [];
   let fromKept = 0;
   for (let i = 1; i <= times; i++) {
@@ -54,9 +57,21 @@ export async function timeRollbacks(
       kit.onStep = undefined;
     }
     total.push(performance.now() - start);
+    engineHealthy.push((await engineSaysHealthy(kit, back)) - start);
     running.push((runningAt ?? Number.NaN) - start);
     healthy.push((healthyAt ?? Number.NaN) - start);
     if (!created) fromKept += 1;
   }
-  return { running, healthy, total, fromKept };
+  return { running, healthy, engineHealthy, total, fromKept };
+}
+
+/** When Docker's own status for the running `version` turns 'healthy' (the old gate's signal). */
+async function engineSaysHealthy(kit: BenchDeployer, version: string): Promise<number> {
+  const deadline = performance.now() + 60_000;
+  while (performance.now() < deadline) {
+    const up = (await kit.runtime.list()).find((c) => c.version === version);
+    if (up?.health === 'healthy') return performance.now();
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  return Number.NaN;
 }

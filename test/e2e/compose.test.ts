@@ -180,6 +180,16 @@ describe('compose.yaml end to end: tag a release, watch it roll out', () => {
     const gaps = rows.slice(1).map((r, i) => r[0] - (rows[i] as [number, string])[0]);
     expect(rows.some((r) => r[1] === '1.0.0') && rows.some((r) => r[1] === '1.1.0')).toBe(true);
     expect(Math.max(...gaps)).toBeLessThan(1.5 * INTERVAL_MS);
+    // ... and no interval got two readings while both sampled (the same slot makes the same
+    // id: the spool keeps one). From 5 s before the new version's first reading: 1.0.0's very
+    // first reading, when nothing ran, was taken mid-interval at its start.
+    const firstNew = rows.find((r) => r[1] === '1.1.0')?.[0] ?? 0;
+    const around = rows.filter((r) => r[0] >= firstNew - 5_000);
+    const close = around
+      .slice(1)
+      .filter((r, i) => r[0] - (around[i]?.[0] ?? 0) < 0.5 * INTERVAL_MS);
+    expect(close).toEqual([]);
+    expect(around.length).toBeGreaterThan(10);
     expect(before?.version).toBe('1.0.0');
   });
 
