@@ -33,11 +33,22 @@ export default defineConfig({
       },
       {
         test: {
+          // Real git servers, databases and app processes; no Docker engine.
           name: 'integration',
           include: ['test/integration/**/*.test.ts'],
           testTimeout: 180_000,
           hookTimeout: 600_000,
-          // Integration files share one engine and one machine with 2 cores.
+          fileParallelism: false,
+        },
+      },
+      {
+        test: {
+          // The real Docker engine (run on each engine lane: scripts/test.sh).
+          name: 'engine',
+          include: ['test/engine/**/*.test.ts'],
+          testTimeout: 180_000,
+          hookTimeout: 600_000,
+          // Engine files share one engine and one machine with 2 cores.
           fileParallelism: false,
         },
       },

@@ -4,7 +4,7 @@
 # org.opencontainers.image.revision = the tag's commit, .version = the tag's version. Pushed as
 # <REPOSITORY>:<version>, the version as the agent spells it (no "v", no +build metadata).
 # .github/workflows/release.yml runs this on a version tag; the modern-lane test
-# (test/integration/release-image.test.ts) runs the same build against a local registry.
+# (test/engine/release-image.test.ts) runs the same build against a local registry.
 # Usage: scripts/release-image.sh REPOSITORY TAG [COMMIT]   e.g. ghcr.io/acme/weather v1.2.0
 #   env: PLATFORMS (linux/arm64,linux/amd64), DOCKERFILE (Dockerfile.app), CONTEXT (.),
 #        SOURCE (the repository URL for org.opencontainers.image.source), BUILD_ARGS (K=V,K=V)

@@ -1,15 +1,19 @@
 #!/usr/bin/env bash
 # The one test command (`npm test`): installs dependencies, provisions the real test
 # environment (Docker engine, base images, arm64 emulation, registry and PostgreSQL binaries),
-# lints, type-checks and builds, then runs every suite on one or more engine lanes, one engine at
-# a time (scripts/engine-lane.sh stops one and starts the other):
-#   classic  Docker 20.10, classic image store, docker-compose 1.29 (the default, and CI's)
+# lints, type-checks and builds, then runs the suites on the engine lanes, one engine at a time
+# (scripts/engine-lane.sh stops one and starts the other):
+#   classic  Docker 20.10, classic image store, docker-compose 1.29 (Debian 12's engine)
 #   modern   Docker 26.1, containerd image store (as a fresh Docker 29), compose v2, buildx
-# Each lane runs unit, integration and the compose end-to-end suite. OTA_LANES picks the lanes
-# ("classic" by default: both lanes take about twice CI's 45-minute budget; `OTA_LANES="classic
-# modern" npm test` runs both). OTA_ARM64=1 also builds and runs the real arm64 images under
-# qemu when their inputs changed (scripts/test-arm64.sh; tens of minutes the first time). With
-# arguments, vitest runs just those on the engine that runs now.
+# OTA_LANES says which suites run on which lane, as lane:what with what = all | engine:
+#   all     unit, integration (git, databases, processes: no engine), engine, then end-to-end
+#   engine  the engine suites (test/engine) only
+# The default, and CI's, is "classic:engine modern:all": everything that touches the engine on
+# both engines, the rest once, the compose end-to-end suite on the engine users run. In an
+# "all" entry unit and integration run next to the engine suites (they do not use the engine;
+# 2 cores). OTA_ARM64=1 also builds and runs the real arm64 images under qemu when their
+# inputs changed (scripts/test-arm64.sh; tens of minutes the first time). With arguments,
+# vitest runs just those on the engine that runs now.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -53,7 +57,8 @@ fi
 START_LANE="$OTA_ENGINE_LANE"
 back_to_start() {
   local rc=$?
-  if [ "$START_LANE" != none ] && [ "$(bash scripts/engine-lane.sh which 2>/dev/null)" != "OTA_ENGINE_LANE=$START_LANE" ]; then
+  # CI's machine is not used afterwards: no second switch.
+  if [ -z "${CI:-}" ] && [ "$START_LANE" != none ] && [ "$(bash scripts/engine-lane.sh which 2>/dev/null)" != "OTA_ENGINE_LANE=$START_LANE" ]; then
     step "back to the $START_LANE engine"
     bash scripts/provision.sh "lane=$START_LANE" engine >/dev/null || rc=1
   fi
@@ -71,18 +76,33 @@ use_lane() {
   step "$1 lane: Docker $(docker version -f '{{.Server.Version}}'), $(docker info -f '{{.Driver}} {{json .DriverStatus}}'), compose: $OTA_COMPOSE"
 }
 
-for lane in ${OTA_LANES:-classic}; do
-  case "$lane" in
-    classic|modern)
-      use_lane "$lane"
-      timed "$lane: unit and integration" npx vitest run --project unit --project integration
-      # The end-to-end suite times reading intervals across switches: it runs alone, not next
-      # to the integration suites competing for the same 2 cores.
-      timed "$lane: end-to-end ($OTA_COMPOSE)" npx vitest run --project e2e
-      if [ "${OTA_ARM64:-0}" = 1 ]; then
-        timed "$lane: arm64 images (if inputs changed)" bash scripts/test-arm64.sh --if-changed
-      fi
-      ;;
-    *) step "unknown lane '$lane' in OTA_LANES (classic, modern)"; exit 2 ;;
+# Unit and integration next to the engine suites: their output is printed when both are done.
+engine_and_rest() {   # $1 lane
+  local log rc=0; log="$(mktemp)"
+  npx vitest run --project unit --project integration >"$log" 2>&1 &
+  local rest=$!
+  timed "$1: engine" npx vitest run --project engine || rc=1
+  wait "$rest" || rc=1
+  step "$1 lane: unit and integration (ran next to the engine suites)"; cat "$log"; rm -f "$log"
+  return "$rc"
+}
+
+for entry in ${OTA_LANES:-classic:engine modern:all}; do
+  lane="${entry%%:*}" what="${entry#*:}"; [ "$what" = "$entry" ] && what=all
+  case "$lane:$what" in
+    classic:all|classic:engine|modern:all|modern:engine) ;;
+    *) step "unknown lane entry '$entry' in OTA_LANES (classic|modern, :all|:engine)"; exit 2 ;;
   esac
+  use_lane "$lane"
+  if [ "$what" = engine ]; then
+    timed "$lane: engine" npx vitest run --project engine
+  else
+    timed "$lane: unit, integration, engine" engine_and_rest "$lane"
+    # The end-to-end suite times reading intervals across switches: it runs alone, not next
+    # to other suites competing for the same 2 cores.
+    timed "$lane: end-to-end ($OTA_COMPOSE)" npx vitest run --project e2e
+  fi
+  if [ "${OTA_ARM64:-0}" = 1 ]; then
+    timed "$lane: arm64 images (if inputs changed)" bash scripts/test-arm64.sh --if-changed
+  fi
 done
