@@ -73,7 +73,7 @@ describe('deployer on the real engine', () => {
     expect(result).toMatchObject({ outcome: 'rolled-back', version: '3.0.0', to: '1.0.0' });
     const running = up(await runtime.list());
     expect(running.map((c) => c.version)).toEqual(['1.0.0']);
-    expect(running[0]?.health).toBe('healthy');
+    expect(await runtime.probe(running[0]?.id as string)).toBe(true);
     expect((await state.failedVersions()).get('3.0.0')).toMatch(/after the switch/);
     const kinds = (await state.history()).map((d) => `${d.kind}:${d.to}:${d.outcome}`);
     expect(kinds[0]).toBe('auto-rollback:1.0.0:succeeded');

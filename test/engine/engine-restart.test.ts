@@ -122,7 +122,8 @@ describe('the engine dies in the middle of a switch (dockerd killed -9, started 
         JSON.stringify(all),
       ).toEqual([settled]);
       expect(settled).toBe('1.1.0');
-      expect((await second.runtime.inspect(running[0]?.id as string))?.health).toBe('healthy');
+      // Its check passes now (run inside it, as the gate does; Docker's own status may lag).
+      expect(await second.runtime.probe(running[0]?.id as string)).toBe(true);
       expect(await second.state.unfinished()).toBeUndefined();
       expect((await second.state.failedVersions()).has('1.1.0')).toBe(false);
       await second.state.close();
