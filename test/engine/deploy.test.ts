@@ -37,7 +37,8 @@ describe('deployer on the real engine', () => {
     const { deployer, runtime, state } = await setup();
     expect(await deployer.switchTo(target('1.0.0'))).toMatchObject({ outcome: 'succeeded' });
     const old = (await deployer.running()) as AppContainer;
-    expect(old).toMatchObject({ version: '1.0.0', health: 'healthy' });
+    expect(old.version).toBe('1.0.0');
+    expect(await runtime.probe(old.id)).toBe(true); // its check passes (Docker's status may lag)
 
     const result = await deployer.switchTo(target('1.1.0'));
     expect(result).toMatchObject({ outcome: 'succeeded', version: '1.1.0' });
