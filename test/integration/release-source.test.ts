@@ -7,8 +7,8 @@ import { parseVersion } from '../../agent/release/version.js';
 import { GitHttpServer } from '../helpers/git-http-server.js';
 import { makeSigningKey, TestRepo } from '../helpers/git-repo.js';
 import { makeWatcher } from '../helpers/release-fixture.js';
-import { makeTestPki, type TestPki } from '../helpers/test-ca.js';
 import { tempDir, tempDirForSuite } from '../helpers/temp-dir.js';
+import { makeTestPki, type TestPki } from '../helpers/test-ca.js';
 
 const TOKEN = 'ghp_TESTTOKEN0123456789abcdefSECRET';
 const none = new Set<string>();
