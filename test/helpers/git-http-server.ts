@@ -19,10 +19,11 @@ export interface Traffic {
   requests: number;
   bytes: number;
   unauthorized: number;
-  /** TCP connections accepted, whether or not a TLS handshake or a request followed. */
+  /**
+   * TCP connections accepted, whether or not a request followed (git with GnuTLS completes
+   * the handshake before it refuses a certificate, so refusals show as connections only).
+   */
   connections: number;
-  /** HTTPS: handshakes the client broke off (it refused the certificate). */
-  tlsRefused: number;
 }
 
 const zero = (): Traffic => ({
@@ -30,7 +31,6 @@ const zero = (): Traffic => ({
   bytes: 0,
   unauthorized: 0,
   connections: 0,
-  tlsRefused: 0,
 });
 
 /**
@@ -66,9 +66,6 @@ export class GitHttpServer {
     const server = this.certificate
       ? createHttpsServer(this.certificate, handler)
       : createServer(handler);
-    server.on('tlsClientError', () => {
-      this.counted.tlsRefused += 1;
-    });
     server.on('connection', (socket: Socket) => {
       this.counted.connections += 1;
       this.sockets.add(socket);
