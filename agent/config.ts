@@ -1,3 +1,4 @@
+import { X509Certificate } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { ConfigError } from '../common/config-error.js';
@@ -9,6 +10,8 @@ export interface AgentConfig {
   readonly token: () => string | undefined;
   /** Which of the two the token comes from, for error messages that say what to check. */
   readonly tokenVariable: 'OTA_REPO_TOKEN_FILE' | 'OTA_REPO_TOKEN';
+  /** PEM CA certificates git trusts for the repository's https URL instead of the system's. */
+  readonly gitCaFile: string | undefined;
   readonly stateDir: string;
   readonly pollIntervalMs: number;
   readonly pollJitter: number;
@@ -50,6 +53,33 @@ function readToken(file: string): string | undefined {
   } catch {
     return undefined;
   }
+}
+
+const PEM_CERTIFICATE = /-----BEGIN CERTIFICATE-----[^-]+-----END CERTIFICATE-----/g;
+
+/** A CA bundle must be readable and hold at least one certificate that parses. */
+function checkCaFile(file: string | undefined): string | undefined {
+  if (file === undefined) return undefined;
+  const expected = 'a readable file of PEM CA certificates (-----BEGIN CERTIFICATE-----)';
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (err) {
+    throw new ConfigError('OTA_GIT_CA_FILE', expected, `${file} (${(err as Error).message})`);
+  }
+  // Not required to be a CA: a server's own self-signed certificate may be trusted as well.
+  const parses = (pem: string) => {
+    try {
+      new X509Certificate(pem);
+      return true;
+    } catch {
+      return false;
+    }
+  };
+  if (!(text.match(PEM_CERTIFICATE) ?? []).some(parses)) {
+    throw new ConfigError('OTA_GIT_CA_FILE', expected, `${file} (no PEM certificate in it)`);
+  }
+  return file;
 }
 
 /**
@@ -150,6 +180,7 @@ export function loadAgentConfig(
   if (tokenFile && !existsSync(tokenFile)) {
     throw new ConfigError('OTA_REPO_TOKEN_FILE', 'a readable file holding the token', tokenFile);
   }
+  const gitCaFile = checkCaFile(read.optional('OTA_GIT_CA_FILE'));
   const requireSigned = read.bool('OTA_REQUIRE_SIGNED', false);
   const allowedSignersFile = read.optional('OTA_ALLOWED_SIGNERS_FILE');
   const allowedGpgKeysFile = read.optional('OTA_ALLOWED_GPG_KEYS_FILE');
@@ -199,6 +230,7 @@ export function loadAgentConfig(
     token: () => (tokenFile ? readToken(tokenFile) : read.optional('OTA_REPO_TOKEN')),
     tokenVariable:
       !tokenFile && read.optional('OTA_REPO_TOKEN') ? 'OTA_REPO_TOKEN' : 'OTA_REPO_TOKEN_FILE',
+    gitCaFile,
     stateDir,
     pollIntervalMs: read.duration('OTA_POLL_INTERVAL', 60_000, 5_000, 86_400_000),
     pollJitter: jitterPct / 100,

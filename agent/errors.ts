@@ -6,9 +6,13 @@ export type SourceFailure =
   | 'server-error'
   | 'auth'
   | 'not-found'
+  /** The server's certificate was refused, or the CA file could not be read. */
+  | 'tls'
   | 'git';
 
 const PERMANENT: ReadonlySet<SourceFailure> = new Set(['auth', 'not-found']);
+/** A retry within the same poll meets the same certificate or setting. */
+const NOT_RETRIED: ReadonlySet<SourceFailure> = new Set([...PERMANENT, 'tls']);
 
 export class ReleaseSourceError extends Error {
   override readonly name = 'ReleaseSourceError';
@@ -25,6 +29,15 @@ export class ReleaseSourceError extends Error {
   /** Permanent for this poll: retrying at once cannot help (wrong token, no such repository). */
   get permanent(): boolean {
     return PERMANENT.has(this.kind);
+  }
+
+  /**
+   * Whether retrying within this poll can help. A refused certificate cannot, yet it is not
+   * `permanent`: it says nothing against the release (no version is marked failed), and the
+   * next poll tries again, so a fixed CA file or server certificate is picked up.
+   */
+  get retryable(): boolean {
+    return !NOT_RETRIED.has(this.kind);
   }
 }
 

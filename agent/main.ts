@@ -61,6 +61,7 @@ async function main(): Promise<void> {
       stateDir: config.stateDir,
       token: config.token,
       tokenVariable: config.tokenVariable,
+      caFile: config.gitCaFile,
       gpgKeysFile: config.allowedGpgKeysFile,
       timeoutMs: config.gitTimeoutMs,
       retries: 4,

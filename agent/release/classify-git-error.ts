@@ -1,6 +1,9 @@
 import { ReleaseSourceError, type SourceFailure } from '../errors.js';
+import { describeTlsFailure, TLS_FAILURE } from './tls-failure.js';
 
 const RULES: readonly [RegExp, SourceFailure][] = [
+  // First: a refused certificate is never a network problem that a retry can fix.
+  [TLS_FAILURE, 'tls'],
   [/Could not resolve host|Name or service not known|Temporary failure in name resolution/i, 'dns'],
   [/Operation timed out|Timeout was reached|Operation too slow|timed? ?out/i, 'timeout'],
   [
@@ -40,12 +43,17 @@ export function describeAuthFailure(stderr: string, tokenSent: boolean, variable
 
 /**
  * A failed git command as a typed error: the token cut out of git's text wherever it appears,
- * and auth failures worded for users (describeAuthFailure) instead of git's prompt message.
+ * and auth and certificate failures worded for users (what to check first, then git's text).
  */
 export function sourceError(
   what: string,
   stderr: string,
-  context: { url: string; token: string | undefined; tokenVariable: string },
+  context: {
+    url: string;
+    token: string | undefined;
+    tokenVariable: string;
+    caFile?: string | undefined;
+  },
 ): ReleaseSourceError {
   const { token } = context;
   const text = token ? stderr.split(token).join('[redacted]') : stderr;
@@ -53,6 +61,8 @@ export function sourceError(
   const message =
     kind === 'auth'
       ? describeAuthFailure(text, token !== undefined, context.tokenVariable)
-      : `${what} failed: ${text.trim()}`;
+      : kind === 'tls'
+        ? `${describeTlsFailure(text, context.url, context.caFile)} (${what}: ${text.trim()})`
+        : `${what} failed: ${text.trim()}`;
   return new ReleaseSourceError(kind, context.url, message);
 }

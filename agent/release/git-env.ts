@@ -6,9 +6,16 @@ export const gnupgHome = (stateDir: string) => join(stateDir, 'gnupg');
 /**
  * The environment every git command of the agent runs in. Config is given through
  * GIT_CONFIG_* variables, so nothing shows in `ps`; the token goes only into an HTTP header.
+ * Certificate verification is never turned off: a CA file only says which CA to trust.
  */
 export function gitEnv(
-  options: { stateDir: string; timeoutMs: number; token: string | undefined },
+  options: {
+    stateDir: string;
+    timeoutMs: number;
+    token: string | undefined;
+    /** PEM CA certificates to verify the server with, instead of the system's bundle. */
+    caFile?: string | undefined;
+  },
   extra: Record<string, string> = {},
 ): Record<string, string> {
   const config: Record<string, string> = {
@@ -17,6 +24,7 @@ export function gitEnv(
     'http.lowSpeedTime': String(Math.max(5, Math.round(options.timeoutMs / 2000))),
     ...extra,
   };
+  if (options.caFile) config['http.sslCAInfo'] = options.caFile;
   if (options.token) {
     // Sent with the first request, so there is no 401 round trip. GitHub takes a personal
     // access token as the password of HTTP Basic auth.

@@ -25,6 +25,11 @@ export interface GitSourceOptions {
    * removed from the file is no longer trusted.
    */
   readonly gpgKeysFile?: string | undefined;
+  /**
+   * CA certificates (PEM) git trusts for an https URL instead of the system's (OTA_GIT_CA_FILE):
+   * for a server whose certificate a private CA signed.
+   */
+  readonly caFile?: string | undefined;
   /** The setting the token comes from, named in auth errors (default OTA_REPO_TOKEN_FILE). */
   readonly tokenVariable?: string | undefined;
   readonly timeoutMs: number;
@@ -60,8 +65,8 @@ export class GitReleaseSource implements ReleaseSource {
   }
 
   private git(extra?: Record<string, string>): SimpleGit {
-    const { stateDir, timeoutMs } = this.options;
-    const env = gitEnv({ stateDir, timeoutMs, token: this.options.token() }, extra);
+    const { stateDir, timeoutMs, caFile } = this.options;
+    const env = gitEnv({ stateDir, timeoutMs, caFile, token: this.options.token() }, extra);
     return this.options.git(this.repoDir, env);
   }
 
@@ -79,13 +84,14 @@ export class GitReleaseSource implements ReleaseSource {
         try {
           return await run();
         } catch (err) {
-          const { url, token, tokenVariable } = this.options;
+          const { url, token, tokenVariable, caFile } = this.options;
           const error = sourceError(what, String((err as Error).message ?? err), {
             url,
             token: token(),
             tokenVariable: tokenVariable ?? 'OTA_REPO_TOKEN_FILE',
+            caFile,
           });
-          throw error.permanent ? new AbortError(error) : error;
+          throw error.retryable ? error : new AbortError(error);
         }
       },
       {

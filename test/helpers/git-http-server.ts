@@ -1,6 +1,8 @@
 import { spawn } from 'node:child_process';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { createServer as createHttpsServer, type Server as HttpsServer } from 'node:https';
 import type { Socket } from 'node:net';
+import type { KeyPair } from './test-ca.js';
 
 const HTTP_BACKEND = process.env.OTA_GIT_HTTP_BACKEND ?? '/usr/lib/git-core/git-http-backend';
 
@@ -9,35 +11,63 @@ export interface GitServerOptions {
   readonly root: string;
   /** When set, every request must carry this token (HTTP Basic password, as GitHub takes a PAT). */
   readonly token?: string;
+  /** Serve HTTPS with this key and certificate (see test-ca.ts) instead of plain HTTP. */
+  readonly tls?: KeyPair;
 }
 
 export interface Traffic {
   requests: number;
   bytes: number;
   unauthorized: number;
+  /**
+   * TCP connections accepted, whether or not a request followed (git with GnuTLS completes
+   * the handshake before it refuses a certificate, so refusals show as connections only).
+   */
+  connections: number;
 }
 
+const zero = (): Traffic => ({
+  requests: 0,
+  bytes: 0,
+  unauthorized: 0,
+  connections: 0,
+});
+
 /**
- * git's own smart-HTTP CGI (git http-backend) behind a small HTTP server on 127.0.0.1 that
- * checks a token, counts requests and bytes on the wire, and can be told to fail or stall.
+ * git's own smart-HTTP CGI (git http-backend) behind a small HTTP or HTTPS server on 127.0.0.1
+ * that checks a token, counts requests and bytes on the wire, and can be told to fail or stall.
  */
 export class GitHttpServer {
-  private server: Server | undefined;
+  private server: Server | HttpsServer | undefined;
   private readonly sockets = new Set<Socket>();
-  private counted: Traffic = { requests: 0, bytes: 0, unauthorized: 0 };
+  private counted: Traffic = zero();
+  private certificate: KeyPair | undefined;
   /** Next responses: an HTTP status to answer with instead of serving, or a delay. */
   fault: { status?: number; delayMs?: number } = {};
   port = 0;
 
-  constructor(private readonly options: GitServerOptions) {}
+  constructor(private readonly options: GitServerOptions) {
+    this.certificate = options.tls;
+  }
 
-  url(repo: string): string {
-    return `http://127.0.0.1:${this.port}/${repo}.git`;
+  url(repo: string, host = '127.0.0.1'): string {
+    return `${this.options.tls ? 'https' : 'http'}://${host}:${this.port}/${repo}.git`;
+  }
+
+  /** HTTPS: serves another certificate from the next connection on (and after a restart). */
+  useCertificate(pair: KeyPair): void {
+    if (!this.options.tls) throw new Error('useCertificate needs a server started with tls');
+    this.certificate = pair;
+    (this.server as HttpsServer | undefined)?.setSecureContext(pair);
   }
 
   async start(port = 0): Promise<void> {
-    const server = createServer((req, res) => void this.handle(req, res));
-    server.on('connection', (socket) => {
+    const handler = (req: IncomingMessage, res: ServerResponse) => void this.handle(req, res);
+    const server = this.certificate
+      ? createHttpsServer(this.certificate, handler)
+      : createServer(handler);
+    server.on('connection', (socket: Socket) => {
+      this.counted.connections += 1;
       this.sockets.add(socket);
       socket.on('close', () => {
         this.counted.bytes += socket.bytesRead + socket.bytesWritten;
@@ -67,7 +97,7 @@ export class GitHttpServer {
   }
 
   reset(): void {
-    this.counted = { requests: 0, bytes: 0, unauthorized: 0 };
+    this.counted = zero();
   }
 
   private authorized(req: IncomingMessage): boolean {

@@ -11,6 +11,8 @@ export interface SourceSetup {
   token?: string | (() => string | undefined);
   /** GPG public keys the device trusts (OTA_ALLOWED_GPG_KEYS_FILE). */
   gpgKeysFile?: string;
+  /** The CA certificates git trusts for an https URL (OTA_GIT_CA_FILE). */
+  caFile?: string | undefined;
   /** The setting the token came from, as error messages name it. */
   tokenVariable?: string | undefined;
   retries?: number;
@@ -28,6 +30,7 @@ export function makeWatcher(setup: SourceSetup, options: Partial<WatcherOptions>
       token: typeof token === 'function' ? token : () => token,
       tokenVariable: setup.tokenVariable,
       gpgKeysFile: setup.gpgKeysFile,
+      caFile: setup.caFile,
       timeoutMs: setup.timeoutMs ?? 20_000,
       retries: setup.retries ?? 2,
       minRetryMs: 100,

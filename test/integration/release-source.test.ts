@@ -1,13 +1,14 @@
 import { execFileSync } from 'node:child_process';
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { ReleaseSourceError } from '../../agent/errors.js';
 import { parseVersion } from '../../agent/release/version.js';
 import { GitHttpServer } from '../helpers/git-http-server.js';
 import { makeSigningKey, TestRepo } from '../helpers/git-repo.js';
 import { makeWatcher } from '../helpers/release-fixture.js';
-import { tempDir } from '../helpers/temp-dir.js';
+import { tempDir, tempDirForSuite } from '../helpers/temp-dir.js';
+import { makeTestPki, type TestPki } from '../helpers/test-ca.js';
 
 const TOKEN = 'ghp_TESTTOKEN0123456789abcdefSECRET';
 const none = new Set<string>();
@@ -23,14 +24,20 @@ function filesUnder(dir: string): string[] {
     .filter((f) => statSync(f).isFile());
 }
 
-describe('release source against a real git smart-HTTP server with a token', () => {
+// Over HTTPS, with a test CA the agent is told to trust (OTA_GIT_CA_FILE), as a device reaches
+// GitHub. Plain HTTP keeps its own cases in release-source-tls.test.ts and the other suites.
+describe('release source against a real git smart-HTTPS server with a token', () => {
   let server: GitHttpServer;
   let repo: TestRepo;
   let dir: string;
+  let pki: TestPki;
 
+  beforeAll(() => {
+    pki = makeTestPki(tempDirForSuite('ota-release-pki-'));
+  });
   beforeEach(async () => {
     dir = tempDir('ota-release-');
-    server = new GitHttpServer({ root: join(dir, 'srv'), token: TOKEN });
+    server = new GitHttpServer({ root: join(dir, 'srv'), token: TOKEN, tls: pki.server });
     await server.start();
     repo = await TestRepo.create(dir, join(dir, 'srv'), 'weather');
   });
@@ -42,7 +49,12 @@ describe('release source against a real git smart-HTTP server with a token', () 
     url: server.url('weather'),
     stateDir: join(dir, 'state'),
     token: TOKEN,
+    caFile: pki.caFile,
     ...extra,
+  });
+
+  it('speaks HTTPS to the server', () => {
+    expect(setup().url).toMatch(/^https:\/\/127\.0\.0\.1:\d+\/weather\.git$/);
   });
 
   it('detects new tags and picks the highest eligible version; pre-releases only on their channel', async () => {
@@ -254,7 +266,7 @@ describe('release source against a real git smart-HTTP server with a token', () 
     server.fault = {};
     const gone = makeWatcher({ ...setup(), url: server.url('nope'), retries: 1 });
     expect((await gone.watcher.poll(undefined, none)).error?.kind).toBe('not-found');
-    const dns = makeWatcher({ ...setup(), url: 'http://ota-test-host.invalid/x.git', retries: 0 });
+    const dns = makeWatcher({ ...setup(), url: 'https://ota-test-host.invalid/x.git', retries: 0 });
     expect((await dns.watcher.poll(undefined, none)).error?.kind).toBe('dns');
   });
 

@@ -5,6 +5,7 @@ import { GitHttpServer } from '../helpers/git-http-server.js';
 import { makeGpgKey, makeSigningKey, TestRepo } from '../helpers/git-repo.js';
 import { makeWatcher } from '../helpers/release-fixture.js';
 import { tempDir } from '../helpers/temp-dir.js';
+import { makeTestPki } from '../helpers/test-ca.js';
 
 const none = new Set<string>();
 const v = (text: string) => parseVersion(text) ?? (undefined as never);
@@ -154,14 +155,18 @@ describe('release trust: GPG-signed tags as well as SSH-signed', () => {
   });
 });
 
+// Over HTTPS, as a device meets GitHub: the token goes in the header inside TLS.
 describe('release trust: a refused token says what to do', () => {
   const TOKEN = 'ghp_TRUSTTOKEN0123456789SECRET';
   let server: GitHttpServer;
   let dir: string;
+  let caFile: string;
 
   beforeEach(async () => {
     dir = tempDir('ota-trust-token-');
-    server = new GitHttpServer({ root: join(dir, 'srv'), token: TOKEN });
+    const pki = makeTestPki(dir);
+    caFile = pki.caFile;
+    server = new GitHttpServer({ root: join(dir, 'srv'), token: TOKEN, tls: pki.server });
     await server.start();
     const repo = await TestRepo.create(dir, join(dir, 'srv'), 'weather');
     await repo.tag('v1.0.0');
@@ -195,7 +200,9 @@ describe('release trust: a refused token says what to do', () => {
       stateDir: join(dir, 'state'),
       token,
       tokenVariable,
+      caFile,
     });
+    expect(server.url('weather')).toMatch(/^https:/);
     const result = await watcher.poll(undefined, none);
     expect(result.error?.message).toBe(message);
     for (const line of lines) {

@@ -1,9 +1,11 @@
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { loadAgentConfig, originOf } from '../../agent/config.js';
 import { ConfigError } from '../../common/config-error.js';
+import { tempDirForSuite } from '../helpers/temp-dir.js';
+import { makeTestPki } from '../helpers/test-ca.js';
 
 const base = { OTA_REPO_URL: 'https://github.com/acme/weather.git' };
 
@@ -116,5 +118,43 @@ describe('OTA_ALLOWED_GPG_KEYS_FILE', () => {
     expect(failure({ ...base, OTA_ALLOWED_GPG_KEYS_FILE: '/nonexistent.asc' })).toMatchObject({
       variable: 'OTA_ALLOWED_GPG_KEYS_FILE',
     });
+  });
+});
+
+describe('OTA_GIT_CA_FILE', () => {
+  const dir = tempDirForSuite('ota-ca-');
+  const write = (name: string, text: string) => {
+    const file = join(dir, name);
+    writeFileSync(file, text);
+    return file;
+  };
+
+  it('is unset by default, and taken when it holds a PEM certificate', () => {
+    expect(loadAgentConfig(base).gitCaFile).toBeUndefined();
+    const pki = makeTestPki(dir);
+    expect(loadAgentConfig({ ...base, OTA_GIT_CA_FILE: pki.caFile }).gitCaFile).toBe(pki.caFile);
+    // A bundle: other text around the certificates, and a certificate that is not a CA.
+    const bundle = write(
+      'bundle.pem',
+      `# ours\n${readFileSync(pki.caFile, 'utf8')}${pki.server.cert}`,
+    );
+    expect(loadAgentConfig({ ...base, OTA_GIT_CA_FILE: bundle }).gitCaFile).toBe(bundle);
+  });
+
+  it.each([
+    ['a missing file', () => join(dir, 'nope.pem'), /no such file/],
+    ['a directory', () => dir, /EISDIR/],
+    ['an empty file', () => write('empty.pem', ''), /no PEM certificate/],
+    ['a private key', () => write('key.pem', makeTestPki(dir).server.key), /no PEM certificate/],
+    [
+      'a damaged certificate',
+      () => write('bad.pem', '-----BEGIN CERTIFICATE-----\nAAAA\n-----END CERTIFICATE-----\n'),
+      /no PEM certificate/,
+    ],
+  ])('refuses %s, naming the variable', (_, file, detail) => {
+    const err = failure({ ...base, OTA_GIT_CA_FILE: file() });
+    expect(err.variable).toBe('OTA_GIT_CA_FILE');
+    expect(err.message).toMatch(/expected a readable file of PEM CA certificates/);
+    expect(err.message).toMatch(detail);
   });
 });
