@@ -7,6 +7,8 @@ export default defineConfig({
         test: {
           name: 'unit',
           include: ['test/unit/**/*.test.ts'],
+          // Not timed tests: room for a machine busy with the engine suites next to them.
+          testTimeout: 30_000,
         },
       },
       {
