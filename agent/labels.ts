@@ -10,7 +10,7 @@ export const LABEL = {
   role: 'io.edge-ota.role',
   /** Which agent made an app container (its app network's name), if one engine runs several. */
   instance: 'io.edge-ota.instance',
-  /** Set by Dockerfile.app on its builder stage, whose image the engine leaves untagged. */
+  /** Set by Dockerfile.app on its builder stages, whose images the classic builder leaves untagged. */
   stage: 'io.edge-ota.stage',
 } as const;
 

@@ -6,7 +6,7 @@ import { BuildError, ImageMismatchError, ImageRemoveError, PullError } from '../
 import { LABEL, MANAGED_BY, managedFilter, managedLabels, OCI } from '../labels.js';
 import type { AgentLogger } from '../log.js';
 import { isOurs, toAppImage } from './app-image.js';
-import { pruneBuildStages } from './build-stages.js';
+import { keepStageCache } from './build-stages.js';
 import { EngineDiskSpace } from './disk-space.js';
 import { type BuildOptions, runBuild } from './engine-build.js';
 import { messageOf, pullError, statusOf } from './engine-errors.js';
@@ -110,7 +110,12 @@ export class DockerImageStore implements ImageStore {
   }
 
   pruneBuildStages(): Promise<number> {
-    return pruneBuildStages(this.docker, this.log);
+    return keepStageCache(this.docker, this.log, this.stageCacheRepository());
+  }
+
+  /** Where the newest image of each builder stage is tagged: <localRepository>-build-cache. */
+  stageCacheRepository(): string {
+    return `${this.localRepository}-build-cache`;
   }
 
   async pull(release: ReleaseToInstall, onProgress?: (e: ProgressEvent) => void) {

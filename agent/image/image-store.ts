@@ -46,8 +46,8 @@ export interface ImageStore {
   /** Pulls <repository>:<version>, checks revision label == commit and architecture == platform. */
   pull(release: ReleaseToInstall, onProgress?: (e: ProgressEvent) => void): Promise<AppImage>;
   /**
-   * Removes builder-stage images left by earlier builds (labelled by the Dockerfile), keeping
-   * the newest as the next build's cache. Returns how many were removed.
+   * Leaves no builder-stage image (labelled by the Dockerfile) dangling: the newest of each
+   * stage is tagged as the next build's cache, older ones are removed. Returns how many were.
    */
   pruneBuildStages(): Promise<number>;
   /** Removes one of the agent's images (never anything else). */

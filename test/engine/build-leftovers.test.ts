@@ -20,23 +20,33 @@ const engine = new Docker();
 const suffix = randomUUID().slice(0, 8);
 const REPO = `ota-test-${suffix}/app`;
 
-/** Dockerfile.app's shape: a builder stage labelled as the app's, then a small runtime stage. */
-const dockerfile = (content: string) =>
+/**
+ * Dockerfile.app's shape: a dependency stage, two labelled builder stages from it, then a small
+ * runtime stage. `content` stands for the lock file (the dependency stage), `code` for the app.
+ */
+const dockerfile = (content: string, code: string) =>
   [
     'ARG NODE_IMAGE',
-    'FROM $NODE_IMAGE AS build',
-    `RUN echo ${content} > /built.txt`,
+    'FROM $NODE_IMAGE AS deps',
+    `RUN echo ${content} > /deps.txt`,
+    'FROM deps AS prod-deps',
+    'RUN cp /deps.txt /prod-deps.txt',
+    'LABEL io.edge-ota.stage="prod-deps"',
+    'FROM deps AS build',
+    `RUN echo ${code} > /built.txt`,
     'LABEL io.edge-ota.stage="build"',
     'FROM $NODE_IMAGE',
+    'COPY --from=prod-deps /prod-deps.txt /prod-deps.txt',
     'COPY --from=build /built.txt /built.txt',
     'CMD ["node","-e","setInterval(()=>{},1000)"]',
   ].join('\n');
 
-async function contextTar(dir: string, content: string): Promise<string> {
-  mkdirSync(join(dir, content));
-  writeFileSync(join(dir, content, 'Dockerfile.app'), dockerfile(content));
-  const tar = join(dir, `${content}.tar`);
-  await promisify(execFile)('tar', ['-C', join(dir, content), '-cf', tar, '.']);
+async function contextTar(dir: string, content: string, code: string): Promise<string> {
+  const tree = join(dir, `${content}-${code}`);
+  mkdirSync(tree);
+  writeFileSync(join(tree, 'Dockerfile.app'), dockerfile(content, code));
+  const tar = `${tree}.tar`;
+  await promisify(execFile)('tar', ['-C', tree, '-cf', tar, '.']);
   return tar;
 }
 
@@ -53,7 +63,10 @@ const imageStore = (log: AgentLogger) =>
     log,
   );
 
-const stageImages = async () =>
+const CACHE_REPO = `${REPO}-build-cache`;
+
+/** Dangling images with the stage label: the test asserts there are none. */
+const danglingStages = async () =>
   (
     await docker([
       'images',
@@ -61,9 +74,19 @@ const stageImages = async () =>
       '--filter',
       'dangling=true',
       '--filter',
-      'label=io.edge-ota.stage=build',
+      'label=io.edge-ota.stage',
     ])
   )
+    .split('\n')
+    .filter(Boolean);
+
+/** Image id of the cache tag of `stage`, or '' if it is missing. */
+const cached = (stage: string) =>
+  docker(['image', 'inspect', '-f', '{{.Id}}', `${CACHE_REPO}:${stage}`]).catch(() => '');
+
+/** Every image with the stage label, tagged or not, that is not someone else's tag. */
+const stageImageIds = async () =>
+  (await docker(['images', '-a', '-q', '--no-trunc', '--filter', 'label=io.edge-ota.stage']))
     .split('\n')
     .filter(Boolean);
 
@@ -73,21 +96,72 @@ describe('builds leave nothing behind (real engine)', () => {
 
   afterAll(async () => {
     for (const v of versions) await docker(['rmi', '-f', `${REPO}:${v}`]).catch(() => undefined);
-    for (const id of await stageImages()) await docker(['rmi', id]).catch(() => undefined);
+    for (const stage of ['build', 'prod-deps']) {
+      await docker(['rmi', `${CACHE_REPO}:${stage}`]).catch(() => undefined);
+    }
   });
 
-  it('each build prunes the builder stages of earlier builds, keeping the newest as cache', async () => {
+  it('after each build no stage image is dangling: the newest of each stage is tagged as cache, older ones removed', async () => {
     const { log } = captureLog();
     const store = imageStore(log);
-    for (let i = 1; i <= 3; i++) {
-      const version = `0.0.${i}`;
+    const lock = `${suffix}-${randomBytes(4).toString('hex')}`;
+    const built: Record<string, string>[] = [];
+    const release = (version: string) => ({
+      version,
+      tag: `v${version}`,
+      commit: 'c'.repeat(40),
+      source: 'test',
+    });
+    // Two code-only releases on one lock file, then a third with a new lock file.
+    for (const [i, content] of [lock, lock, `${lock}-new`].entries()) {
+      const version = `0.0.${i + 1}`;
       versions.push(version);
-      const content = `${suffix}-${randomBytes(4).toString('hex')}`; // a new dependency layer
-      const release = { version, tag: `v${version}`, commit: 'c'.repeat(40), source: 'test' };
-      await store.build(release, await contextTar(dir, content));
+      const code = randomBytes(4).toString('hex');
+      await store.build(release(version), await contextTar(dir, content, code));
       await store.pruneBuildStages();
+      expect(await danglingStages()).toEqual([]);
+      built.push({ build: await cached('build'), prodDeps: await cached('prod-deps') });
     }
-    expect(await stageImages()).toHaveLength(1);
+    const [first, second, third] = built;
+    expect(first?.build).toMatch(/^sha256:/);
+    // A code-only release: a new build stage, the prod-deps stage was the cache's own image.
+    expect(second?.build).not.toBe(first?.build);
+    expect(second?.prodDeps).toBe(first?.prodDeps);
+    // A new lock file: both stages new.
+    expect(third?.prodDeps).not.toBe(second?.prodDeps);
+    // The superseded ones are gone, not just untagged.
+    const left = await stageImageIds();
+    for (const old of [first?.build, second?.build, first?.prodDeps]) {
+      expect(left).not.toContain(old);
+    }
+    expect(left).toEqual(expect.arrayContaining([third?.build, third?.prodDeps]));
+  });
+
+  it('leaves alone a stage image someone tagged themselves', async () => {
+    const { log } = captureLog();
+    const theirs = `ota-test-theirs-${suffix}:build`;
+    const tree = join(dir, 'theirs');
+    mkdirSync(tree);
+    writeFileSync(join(tree, 'Dockerfile'), dockerfile(`${suffix}-theirs`, 'theirs'));
+    await docker([
+      'build',
+      '-q',
+      '--target',
+      'build',
+      '--build-arg',
+      `NODE_IMAGE=${NODE_IMAGE}`,
+      '-t',
+      theirs,
+      tree,
+    ]);
+    try {
+      const id = await docker(['image', 'inspect', '-f', '{{.Id}}', theirs]);
+      await imageStore(log).pruneBuildStages();
+      expect(await docker(['image', 'inspect', '-f', '{{.Id}}', theirs])).toBe(id);
+      expect(await cached('build')).not.toBe(id);
+    } finally {
+      await docker(['rmi', theirs]).catch(() => undefined);
+    }
   });
 
   it('an agent that starts after being killed in a build removes its context file', async () => {

@@ -6,7 +6,7 @@ import { promisify } from 'node:util';
 const run = promisify(execFile);
 
 /** What a user's app repository holds for Dockerfile.app to build the weather app. */
-const APP_FILES = [
+export const APP_FILES = [
   'package.json',
   'package-lock.json',
   'tsconfig.json',
