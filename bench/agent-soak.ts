@@ -83,6 +83,7 @@ try {
   const id = randomUUID().slice(0, 8);
   // Both at once, as two devices would boot: each lists the tags, builds the app image (the
   // engine's layer cache serves the second) and starts it on its own network.
+  const booted = Date.now();
   for (const [i, build] of builds.entries()) {
     const agent = agentFor(build, `ota-soak-${i}-${id}`);
     agents.push(agent);
@@ -102,6 +103,10 @@ try {
   for (const [i, b] of builds.entries()) {
     console.log(
       `  agent ${i}, ${b.label}: node ${[...b.nodeArgs, b.mainJs].join(' ')} (${names[i]})`,
+    );
+    const up = ((agents[i]?.at('switched') ?? Number.NaN) - booted) / 1000;
+    console.log(
+      `    1.0.0 running ${up.toFixed(0)} s after its start (listing the tags, the build)`,
     );
   }
   console.log(`  minute  ${header}   (each: RSS MB, heap used MB)`);
