@@ -1,7 +1,6 @@
 // Wiring only: configuration, the one client per outside system, the service, signals.
 import { existsSync } from 'node:fs';
 import { dirname, join } from 'node:path';
-import Docker from 'dockerode';
 import knex from 'knex';
 import { ConfigError } from '../common/config-error.js';
 import { readDbConfig } from '../common/db-config.js';
@@ -15,6 +14,7 @@ import { Deployer } from './deploy/deployer.js';
 import { DockerContainerRuntime } from './deploy/docker-runtime.js';
 import type { TargetImage } from './deploy/plan.js';
 import { deviceIdOfApps, loadOrCreateDeviceId } from './device-id.js';
+import { loadDockerode } from './docker-client.js';
 import { DockerImageStore } from './image/docker-image-store.js';
 import { createAgentLogger } from './log.js';
 import { gitClient } from './release/git-client.js';
@@ -43,6 +43,7 @@ function loadConfigOrExit() {
 async function main(): Promise<void> {
   const config = loadConfigOrExit();
   const log = createAgentLogger(config.logLevel);
+  const Docker = loadDockerode();
   const docker = new Docker();
   const engine = await docker.version();
   const runtime = new DockerContainerRuntime(docker, config.appNetwork);

@@ -1,5 +1,5 @@
 import type { AgentLogger } from '../log.js';
-import { aliasConflicts } from './alias-conflicts.js';
+import { type AliasConflict, aliasConflicts } from './alias-conflicts.js';
 import { matchesPrefixes } from './poll-prefixes.js';
 import type { RemoteTag } from './release-source.js';
 import { type Candidate, onChannel } from './select.js';
@@ -20,6 +20,13 @@ export class KnownTags {
   /** Tags first seen in this run, on the monotonic clock. */
   private readonly seenAt = new Map<string, number>();
   private readonly monotonic: () => number;
+  /**
+   * What the ledger's entries parse to, kept until the ledger changes: with 10,000 tags,
+   * parsing them at every poll (several times) was most of what a poll allocated.
+   */
+  private parsed:
+    | { changes: number; versions: Candidate[]; aliases: Map<string, AliasConflict> }
+    | undefined;
 
   constructor(
     private readonly ledger: TagLedger,
@@ -50,13 +57,20 @@ export class KnownTags {
    * Every release tag seen before and not deleted since, at the commit first seen (or
    * followed, if moved tags are).
    */
-  versions(): Candidate[] {
-    const out: Candidate[] = [];
+  versions(): readonly Candidate[] {
+    return this.fromLedger().versions;
+  }
+
+  private fromLedger() {
+    const changes = this.ledger.changes;
+    if (this.parsed?.changes === changes) return this.parsed;
+    const versions: Candidate[] = [];
     for (const [tag, entry] of this.ledger.entries()) {
       const version = entry.deletedAt ? undefined : parseVersion(tag);
-      if (version) out.push({ version, commit: entry.commit, object: entry.object });
+      if (version) versions.push({ version, commit: entry.commit, object: entry.object });
     }
-    return out;
+    this.parsed = { changes, versions, aliases: aliasConflicts(versions) };
+    return this.parsed;
   }
 
   /**
@@ -109,7 +123,7 @@ export class KnownTags {
    */
   aliasConflicts(): Map<string, string> {
     const conflicts = new Map<string, string>();
-    for (const { version, tags, commits, reason } of aliasConflicts(this.versions()).values()) {
+    for (const { version, tags, commits, reason } of this.fromLedger().aliases.values()) {
       conflicts.set(version, reason);
       if (this.reportedAliases.has(reason)) continue;
       this.reportedAliases.add(reason);

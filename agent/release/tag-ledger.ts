@@ -16,6 +16,8 @@ interface Entry {
  */
 export class TagLedger {
   private byTag: Record<string, Entry>;
+  /** Counts changes, so readers can keep what they derive from the entries until the next. */
+  private revision = 0;
 
   constructor(private readonly file: string) {
     try {
@@ -27,6 +29,10 @@ export class TagLedger {
 
   get(tag: string): Entry | undefined {
     return Object.hasOwn(this.byTag, tag) ? this.byTag[tag] : undefined;
+  }
+
+  get changes(): number {
+    return this.revision;
   }
 
   entries(): [string, Entry][] {
@@ -64,6 +70,7 @@ export class TagLedger {
   }
 
   private write(): void {
+    this.revision++;
     mkdirSync(dirname(this.file), { recursive: true });
     const tmp = `${this.file}.tmp`;
     writeFileSync(tmp, JSON.stringify(this.byTag));
