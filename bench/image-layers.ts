@@ -34,8 +34,8 @@ const progress = (message: string) => console.error(`[bench:layers] ${message}`)
 type Row = [string, string, string];
 const size = (bytes: number) =>
   bytes < 1024 * 1024
-    ? `${(bytes / 1024).toFixed(1)} kB`
-    : `${(bytes / 1024 / 1024).toFixed(1)} MB`;
+    ? `${(bytes / 1024).toFixed(1)} KiB`
+    : `${(bytes / 1024 / 1024).toFixed(1)} MiB`;
 
 function storeFor(localRepository: string, repository: string) {
   return new DockerImageStore(
