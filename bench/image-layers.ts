@@ -34,8 +34,8 @@ const progress = (message: string) => console.error(`[bench:layers] ${message}`)
 type Row = [string, string, string];
 const size = (bytes: number) =>
   bytes < 1024 * 1024
-    ? `${(bytes / 1024).toFixed(1)} kB`
-    : `${(bytes / 1024 / 1024).toFixed(1)} MB`;
+    ? `${(bytes / 1024).toFixed(1)} KiB`
+    : `${(bytes / 1024 / 1024).toFixed(1)} MiB`;
 
 function storeFor(localRepository: string, repository: string) {
   return new DockerImageStore(
@@ -54,12 +54,18 @@ function storeFor(localRepository: string, repository: string) {
   );
 }
 
-/** Dangling images that carry one of the agent's labels. */
-async function ourDangling(): Promise<number> {
+/**
+ * Dangling images of ours: any with the stage label (the store's pruning answers for all of
+ * them), and app images of the commits this bench built; other users of a shared engine leave
+ * their own.
+ */
+async function ourDangling(commits: readonly string[]): Promise<number> {
   const dangling = await engine.listImages({ filters: { dangling: ['true'] } });
-  return dangling.filter(
-    (i) => i.Labels?.[LABEL.stage] || i.Labels?.[LABEL.managedBy] === MANAGED_BY,
-  ).length;
+  const ours = (i: Docker.ImageInfo) =>
+    i.Labels?.[LABEL.stage] !== undefined ||
+    (i.Labels?.[LABEL.managedBy] === MANAGED_BY &&
+      commits.includes(i.Labels?.[LABEL.commit] ?? ''));
+  return dangling.filter(ours).length;
 }
 
 /** One layout: build A, B, C as the agent does, push them, then pull them as a device would. */
@@ -109,7 +115,7 @@ async function measure(
     rows.push([
       'after the updates',
       `${title}: dangling images with our labels`,
-      String(await ourDangling()),
+      String(await ourDangling(commits)),
     ]);
   } finally {
     for (const r of RELEASES) {
