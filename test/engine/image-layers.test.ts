@@ -89,15 +89,21 @@ describe('Dockerfile.app layers across releases (real engine, real build)', () =
     expect(uniqueBytes(a, b)).toBeLessThanOrEqual(1 * MB);
   }, 1_500_000);
 
-  it('a lock-file change re-creates the dependency layer and adds at most 1 MB besides it', async () => {
-    const b = layers.get('1.0.1') ?? [];
-    const c = await release('1.0.2', 'lock');
-    const deps = dependencyLayer(c);
-    expect(c[deps]?.diffId).not.toBe(b[dependencyLayer(b)]?.diffId);
-    // Everything below the dependency layer (the base, /data) is reused.
-    expect(sharedPrefix(b, c)).toBe(deps);
-    expect(uniqueBytes(b, c) - (c[deps]?.size ?? 0)).toBeLessThanOrEqual(1 * MB);
-  }, 1_500_000);
+  // A cold npm ci with a native compile (2-5 minutes): run on the modern lane only, the engine
+  // users run, to keep CI inside its budget. bench:layers measures it on either engine.
+  it.skipIf(process.env.OTA_ENGINE_LANE === 'classic')(
+    'a lock-file change re-creates the dependency layer and adds at most 1 MB besides it',
+    async () => {
+      const b = layers.get('1.0.1') ?? [];
+      const c = await release('1.0.2', 'lock');
+      const deps = dependencyLayer(c);
+      expect(c[deps]?.diffId).not.toBe(b[dependencyLayer(b)]?.diffId);
+      // Everything below the dependency layer (the base, /data) is reused.
+      expect(sharedPrefix(b, c)).toBe(deps);
+      expect(uniqueBytes(b, c) - (c[deps]?.size ?? 0)).toBeLessThanOrEqual(1 * MB);
+    },
+    1_500_000,
+  );
 
   it('leaves no dangling image of ours after these updates, and keeps each stage as cache', async () => {
     expect(await ourDangling(commits)).toEqual([]);
