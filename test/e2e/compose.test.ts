@@ -172,11 +172,18 @@ describe('compose.yaml end to end: tag a release, watch it roll out', () => {
     // Old and new shared the spool on the data volume; their readings together leave no gap.
     const app = (await status()).running?.container as string;
     const script = `const D=require('/app/node_modules/better-sqlite3');const db=new D('/data/spool.db',{readonly:true});console.log(JSON.stringify(db.prepare('select payload from spool').all().map(r=>JSON.parse(r.payload)).map(r=>[Date.parse(r.recordedAt),r.appVersion])))`;
-    const rows = JSON.parse(await docker(['exec', app, 'node', '-e', script])) as [
-      number,
-      string,
-    ][];
-    rows.sort((a, b) => a[0] - b[0]);
+    const readSpool = async () =>
+      (JSON.parse(await docker(['exec', app, 'node', '-e', script])) as [number, string][]).sort(
+        (a, b) => a[0] - b[0],
+      );
+    // The switch can be reported a few seconds after the new version's first reading (the gate
+    // probes it at once): wait until the new version has sampled for 8 intervals, so the window
+    // checked below spans the whole overlap and some time after it.
+    let rows = await readSpool();
+    for (let i = 0; i < 30 && rows.filter((r) => r[1] === '1.1.0').length < 8; i++) {
+      await new Promise((r) => setTimeout(r, INTERVAL_MS));
+      rows = await readSpool();
+    }
     const gaps = rows.slice(1).map((r, i) => r[0] - (rows[i] as [number, string])[0]);
     expect(rows.some((r) => r[1] === '1.0.0') && rows.some((r) => r[1] === '1.1.0')).toBe(true);
     expect(Math.max(...gaps)).toBeLessThan(1.5 * INTERVAL_MS);
