@@ -217,7 +217,9 @@ describe('rollout outcomes in a real SQLite file', () => {
   it('counts distinct devices, leaves retried failures out, and keeps the first halt', async () => {
     const env = { WEATHER_DB_FILE: join(tempDir(), 'weather.db') };
     const clients: Knex[] = [];
-    onTestFinished(() => Promise.allSettled(clients.map((c) => c.destroy())));
+    onTestFinished(async () => {
+      await Promise.allSettled(clients.map((c) => c.destroy()));
+    });
     const db = () => {
       const client = knex(knexConfig(loadAppConfig(env).db));
       clients.push(client);
