@@ -1,7 +1,9 @@
 import type { AgentLogger } from '../log.js';
 import {
   decideHalt,
+  describeHalt,
   type HaltState,
+  haltAdmission,
   type RecordedHalt,
   type RolloutCounts,
 } from './halt-criteria.js';
@@ -67,6 +69,42 @@ export function versionsToCheck(
     if (above || (device.movingDown && text !== device.current?.text)) versions.add(text);
   }
   return [...versions];
+}
+
+/** A release with halt criteria as this poll evaluated it, for `ota status`. */
+export interface RolloutView {
+  readonly version: string;
+  readonly state: HaltState['kind'];
+  readonly tried?: number | undefined;
+  readonly failed?: number | undefined;
+  /** "1.4.0 halted: 3 of 10 devices failed" */
+  readonly text: string;
+}
+
+/** What `ota status` shows of the halt states a poll read. Pure. */
+export function rolloutViews(
+  policy: RolloutPolicy,
+  halts: ReadonlyMap<string, HaltState>,
+): RolloutView[] {
+  return [...halts].flatMap(([version, state]) => {
+    const halt = policy.releases.get(version)?.halt;
+    if (!halt) return [];
+    const counts = state.kind === 'unknown' ? undefined : state.counts;
+    return [{ version, state: state.kind, ...counts, text: describeHalt(version, halt, state) }];
+  });
+}
+
+/** The policy's verdict for a version, with the halt states a poll read. Pure. */
+export function admitWithHalts(
+  policy: RolloutPolicy,
+  device: { readonly id: string; readonly groups: readonly string[] },
+  halts: ReadonlyMap<string, HaltState>,
+): (version: string) => { allowed: true } | { allowed: false; reason: string } {
+  return (version) => {
+    const verdict = admits(policy, device, version);
+    if (!verdict.allowed || !policy.releases.get(version)?.halt) return verdict;
+    return haltAdmission(version, halts.get(version));
+  };
 }
 
 /**

@@ -1,12 +1,19 @@
 import { ReleaseSourceError, type SourceFailure } from '../errors.js';
 import type { AgentLogger } from '../log.js';
-import { checkHalts, type RolloutOutcomes, versionsToCheck } from './halt-check.js';
-import { describeHalt, type HaltState, haltAdmission } from './halt-criteria.js';
+import {
+  admitWithHalts,
+  checkHalts,
+  type RolloutOutcomes,
+  type RolloutView,
+  rolloutViews,
+  versionsToCheck,
+} from './halt-check.js';
+import type { HaltState } from './halt-criteria.js';
 import { KnownTags } from './known-tags.js';
 import { PolicyTracker } from './policy-tracker.js';
 import { matchesPrefixes, pollPrefixes } from './poll-prefixes.js';
 import type { ReleaseSource, RemoteTag } from './release-source.js';
-import { admits, downgradeReason, heldAt, type RolloutPolicy } from './rollout-policy.js';
+import { downgradeReason, heldAt, type RolloutPolicy } from './rollout-policy.js';
 import { type Candidate, type Exclusion, onChannel, selectTarget } from './select.js';
 import type { TagLedger } from './tag-ledger.js';
 import { TagVerifier } from './tag-verifier.js';
@@ -34,16 +41,6 @@ export interface WatcherOptions {
   readonly rollouts?: RolloutOutcomes | undefined;
 }
 
-/** A release with halt criteria as this poll evaluated it, for `ota status`. */
-export interface RolloutView {
-  readonly version: string;
-  readonly state: HaltState['kind'];
-  readonly tried?: number | undefined;
-  readonly failed?: number | undefined;
-  /** "1.4.0 halted: 3 of 10 devices failed" */
-  readonly text: string;
-}
-
 export interface ReleaseTarget {
   readonly version: string;
   readonly tag: string;
@@ -55,6 +52,8 @@ export interface ReleaseTarget {
    */
   readonly firstSeenAt?: number | undefined;
 }
+
+export type { RolloutView };
 
 export interface PollResult {
   readonly at: number;
@@ -141,16 +140,8 @@ export class ReleaseWatcher {
       hold === undefined
         ? await this.checkHalts(policy, candidates, current, failed, Boolean(down))
         : new Map<string, HaltState>();
-    const admit = (version: string) => {
-      const verdict = admits(policy, device, version);
-      if (!verdict.allowed || !policy.releases.get(version)?.halt) return verdict;
-      return haltAdmission(version, halts.get(version));
-    };
-    const rollouts = [...halts].map(([version, state]): RolloutView => {
-      const halt = policy.releases.get(version)?.halt ?? { failedPercent: 100, minDevices: 1 };
-      const counts = state.kind === 'unknown' ? undefined : state.counts;
-      return { version, state: state.kind, ...counts, text: describeHalt(version, halt, state) };
-    });
+    const admit = admitWithHalts(policy, device, halts);
+    const rollouts = rolloutViews(policy, halts);
     const conflicts = this.known.aliasConflicts();
     for (;;) {
       const refused = new Map<string, string>(conflicts);
