@@ -140,6 +140,7 @@ export class Agent implements AgentControl {
         notDeployed: last.excluded,
         policy: last.policy,
         refusals: last.refusals ?? [],
+        ...(last.rollouts ? { rollouts: last.rollouts } : {}),
       },
       failed: [...this.failed].map(([version, reason]) => ({ version, reason })),
       watch: record.watch

@@ -23,6 +23,7 @@ import { PollLoop } from './release/poll-loop.js';
 import { ReleaseWatcher } from './release/release-watcher.js';
 import { TagLedger } from './release/tag-ledger.js';
 import { CentralReporter } from './report/central-reporter.js';
+import { CentralRollouts } from './report/rollout-store.js';
 import { AgentState } from './state/agent-state.js';
 import { StatusBoard } from './status.js';
 import { Updater } from './updater.js';
@@ -126,6 +127,19 @@ async function main(): Promise<void> {
     },
     log.child({ module: 'update' }),
   );
+  // The central database the app writes to, from the same WEATHER_* settings. With the
+  // default SQLite file, compose mounts the app's data volume at /data for this.
+  const central = readDbConfig(envReader(config.appEnv), '/data');
+  const centralDb =
+    central.client !== 'sqlite' || existsSync(dirname(central.file))
+      ? knex(knexConnection(central, 'edge-ota-agent'))
+      : undefined;
+  // The app (uid 1000) creates the SQLite file; if the agent (root) made it first, the app
+  // could not write it.
+  const centralReady = () => central.client !== 'sqlite' || existsSync(central.file);
+  const reporter =
+    centralDb &&
+    new CentralReporter(centralDb, deviceId, log.child({ module: 'report' }), centralReady);
   const watcher = new ReleaseWatcher(
     source,
     new TagLedger(ledgerFile(config)),
@@ -138,23 +152,10 @@ async function main(): Promise<void> {
       now: Date.now,
       device: { id: deviceId, groups: config.groups },
       policyFile: policyFile(config),
+      rollouts: centralDb && new CentralRollouts(centralDb, centralReady),
     },
     log.child({ module: 'release' }),
   );
-  // The central database the app writes to, from the same WEATHER_* settings. With the
-  // default SQLite file, compose mounts the app's data volume at /data for this.
-  const central = readDbConfig(envReader(config.appEnv), '/data');
-  const reporter =
-    central.client !== 'sqlite' || existsSync(dirname(central.file))
-      ? new CentralReporter(
-          knex(knexConnection(central, 'edge-ota-agent')),
-          deviceId,
-          log.child({ module: 'report' }),
-          // The app (uid 1000) creates the SQLite file; if the agent (root) made it first,
-          // the app could not write it.
-          () => central.client !== 'sqlite' || existsSync(central.file),
-        )
-      : undefined;
   if (!reporter) log.info('central reporting off: the app data volume is not mounted at /data');
   const agent = new Agent(
     deviceId,

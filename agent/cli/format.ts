@@ -1,5 +1,5 @@
 import type { ActionResult, StatusReport } from '../control/control-api.js';
-import type { FleetReport } from '../report/central-reporter.js';
+import type { FleetReport, RolloutHalt } from '../report/central-reporter.js';
 import type { Deployment } from '../state/agent-state.js';
 
 export function formatStatus(s: StatusReport): string {
@@ -14,6 +14,7 @@ export function formatStatus(s: StatusReport): string {
   if (s.lastPoll?.policy)
     lines.push(`policy     ${s.lastPoll.policy.slice(0, 12)} (ota-policy branch)`);
   for (const r of s.lastPoll?.refusals ?? []) lines.push(`refused    ${r}`);
+  for (const r of s.lastPoll?.rollouts ?? []) lines.push(`rollout    ${r.text}`);
   for (const n of s.lastPoll?.notDeployed ?? []) lines.push(`waiting    ${n.version}: ${n.reason}`);
   if (s.change) lines.push(`changing   ${s.change.kind} to ${s.change.to} (${s.change.phase})`);
   if (s.watch) {
@@ -87,7 +88,21 @@ export function formatFleet(f: FleetReport): string {
   for (const [version, n] of byVersion) lines.push(`  ${version.padEnd(12)} ${n}`);
   lines.push('rollouts (switches: succeeded / failed / rolled back)');
   for (const r of f.rollouts) {
-    lines.push(`  ${r.version.padEnd(12)} ${r.succeeded} / ${r.failed} / ${r.rolledBack}`);
+    const counts = `${r.succeeded} / ${r.failed} / ${r.rolledBack}`;
+    lines.push(
+      `  ${r.version.padEnd(12)} ${counts.padEnd(14)} ${r.halt ? haltText(r.halt) : ''}`.trimEnd(),
+    );
   }
   return lines.join('\n');
+}
+
+/** "HALTED since ...: 3 of 10 devices failed" or "halt at 20% after 5: 1 of 4 failed so far". */
+function haltText(h: RolloutHalt): string {
+  if (h.haltedAt)
+    return `HALTED since ${h.haltedAt}: ${h.reason ?? `${h.failed} of ${h.tried} devices failed`}`;
+  const limits =
+    h.failedPercent === undefined
+      ? 'halt criteria'
+      : `halt at ${h.failedPercent}% after ${h.minDevices}`;
+  return `${limits}: ${h.failed} of ${h.tried} failed so far`;
 }

@@ -1,3 +1,4 @@
+import type { RolloutView } from '../release/release-watcher.js';
 import type { FleetReport } from '../report/central-reporter.js';
 import type { Deployment } from '../state/agent-state.js';
 
@@ -31,6 +32,8 @@ export interface StatusReport {
         readonly policy: string | undefined;
         /** What was refused and keeps the device where it is (a policy, conflicting tags). */
         readonly refusals?: readonly string[];
+        /** Releases with halt criteria the poll evaluated: halted, rolling out, or not readable. */
+        readonly rollouts?: readonly RolloutView[];
       }
     | undefined;
   readonly failed: readonly { readonly version: string; readonly reason: string }[];

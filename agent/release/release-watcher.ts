@@ -1,11 +1,20 @@
 import { ReleaseSourceError, type SourceFailure } from '../errors.js';
 import type { AgentLogger } from '../log.js';
+import {
+  admitWithHalts,
+  checkHalts,
+  type RolloutOutcomes,
+  type RolloutView,
+  rolloutViews,
+  versionsToCheck,
+} from './halt-check.js';
+import type { HaltState } from './halt-criteria.js';
 import { KnownTags } from './known-tags.js';
 import { PolicyTracker } from './policy-tracker.js';
 import { matchesPrefixes, pollPrefixes } from './poll-prefixes.js';
 import type { ReleaseSource, RemoteTag } from './release-source.js';
-import { admits, downgradeReason, heldAt } from './rollout-policy.js';
-import { type Exclusion, onChannel, selectTarget } from './select.js';
+import { downgradeReason, heldAt, type RolloutPolicy } from './rollout-policy.js';
+import { type Candidate, type Exclusion, onChannel, selectTarget } from './select.js';
 import type { TagLedger } from './tag-ledger.js';
 import { TagVerifier } from './tag-verifier.js';
 import { compareVersions, type Version } from './version.js';
@@ -25,6 +34,11 @@ export interface WatcherOptions {
   readonly policyFile?: string | undefined;
   /** The monotonic clock of ReleaseTarget.firstSeenAt; default performance.now. */
   readonly monotonic?: () => number;
+  /**
+   * The central database's rollout outcomes, for releases with halt criteria. Without it
+   * (central reporting off) such releases are never started here.
+   */
+  readonly rollouts?: RolloutOutcomes | undefined;
 }
 
 export interface ReleaseTarget {
@@ -39,6 +53,8 @@ export interface ReleaseTarget {
   readonly firstSeenAt?: number | undefined;
 }
 
+export type { RolloutView };
+
 export interface PollResult {
   readonly at: number;
   readonly mode: 'prefixes' | 'sweep';
@@ -51,6 +67,8 @@ export interface PollResult {
   readonly policy?: string | undefined;
   /** Standing refusals that keep the device where it is (a refused policy), for `ota status`. */
   readonly refusals?: readonly string[];
+  /** Releases with halt criteria this poll evaluated (read from the central database). */
+  readonly rollouts?: readonly RolloutView[];
 }
 
 /** Decides, at each poll, which released version this device should run. */
@@ -104,7 +122,6 @@ export class ReleaseWatcher {
 
     const policy = this.policies.policy;
     const device = this.options.device;
-    const admit = (version: string) => admits(policy, device, version);
     const hold = heldAt(policy, device.groups);
     const candidates = this.known.candidates(tags);
     if (mode === 'sweep') await this.prefetchWatched(current, failed);
@@ -117,6 +134,14 @@ export class ReleaseWatcher {
         }
       }
     }
+    // Down only when the policy says so explicitly (see downgradeReason).
+    const down = current !== undefined && downgradeReason(policy, device.groups, current.text);
+    const halts =
+      hold === undefined
+        ? await this.checkHalts(policy, candidates, current, failed, Boolean(down))
+        : new Map<string, HaltState>();
+    const admit = admitWithHalts(policy, device, halts);
+    const rollouts = rolloutViews(policy, halts);
     const conflicts = this.known.aliasConflicts();
     for (;;) {
       const refused = new Map<string, string>(conflicts);
@@ -140,9 +165,8 @@ export class ReleaseWatcher {
         error,
         policy: this.policies.commit,
         refusals: [...this.refusals(), ...conflicts.values()],
+        ...(rollouts.length > 0 ? { rollouts } : {}),
       });
-      // Down only when the policy says so explicitly (see downgradeReason).
-      const down = current !== undefined && downgradeReason(policy, device.groups, current.text);
       if (!target || (current && target.version.text === current.text)) return done(undefined);
       if (current && !down && compareVersions(target.version, current) < 0) return done(undefined);
       const checked = await this.verifier.check(target);
@@ -157,6 +181,34 @@ export class ReleaseWatcher {
       }
       if (checked.error) return done(undefined, checked.error);
     }
+  }
+
+  /**
+   * Reads the central database's outcomes of the releases with halt criteria this device could
+   * start now, before selecting (a group hold is an explicit order and is not halted).
+   */
+  private checkHalts(
+    policy: RolloutPolicy,
+    candidates: readonly Candidate[],
+    current: Version | undefined,
+    failed: ReadonlySet<string>,
+    movingDown: boolean,
+  ): Promise<Map<string, HaltState>> {
+    const { device, channel } = this.options;
+    const versions = versionsToCheck(policy, candidates, {
+      ...device,
+      failed,
+      current,
+      movingDown,
+      onChannel: (v) => onChannel(v, channel),
+    });
+    return checkHalts(
+      this.options.rollouts,
+      policy,
+      versions,
+      { deviceId: device.id, now: new Date(this.options.now()) },
+      this.log,
+    );
   }
 
   /**

@@ -1,4 +1,8 @@
 import { createHash } from 'node:crypto';
+import { type HaltCriteria, parseHaltCriteria } from './halt-criteria.js';
+import { PolicyError } from './policy-error.js';
+
+export { PolicyError };
 
 /**
  * The rollout policy kept in the app repository (see README, "Staged rollouts"): per release a
@@ -13,6 +17,8 @@ export interface ReleaseRule {
   readonly groups: readonly string[] | undefined;
   /** A withdrawn release is never chosen; devices running it move to the best allowed one. */
   readonly withdrawn: boolean;
+  /** Abort criteria: when given, devices read the release's outcomes before starting it. */
+  readonly halt?: HaltCriteria | undefined;
 }
 
 export interface RolloutPolicy {
@@ -22,10 +28,6 @@ export interface RolloutPolicy {
 }
 
 export const EMPTY_POLICY: RolloutPolicy = { releases: new Map(), holds: new Map() };
-
-export class PolicyError extends Error {
-  override readonly name = 'PolicyError';
-}
 
 const GROUP = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
 const VERSION = /^\d+\.\d+\.\d+(?:-[0-9A-Za-z.-]+)?$/;
@@ -49,7 +51,7 @@ export function parsePolicy(text: string): RolloutPolicy {
     if (!VERSION.test(version)) throw new PolicyError(`${where}: not a version like 1.4.0`);
     if (!isObject(rule)) throw new PolicyError(`${where} must be an object`);
     for (const key of Object.keys(rule)) {
-      if (!['percent', 'groups', 'withdrawn'].includes(key)) {
+      if (!['percent', 'groups', 'withdrawn', 'halt'].includes(key)) {
         throw new PolicyError(`${where}: unknown key "${key}"`);
       }
     }
@@ -71,6 +73,7 @@ export function parsePolicy(text: string): RolloutPolicy {
       percent,
       groups: groups as string[] | undefined,
       withdrawn: rule.withdrawn === true,
+      halt: rule.halt === undefined ? undefined : parseHaltCriteria(`${where}.halt`, rule.halt),
     });
   }
   const holds = new Map<string, string>();

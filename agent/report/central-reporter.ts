@@ -4,12 +4,14 @@ import type { AgentLogger } from '../log.js';
 import type { Deployment } from '../state/agent-state.js';
 import {
   fleetDevicesQuery,
+  fleetRolloutRowsQuery,
   insertAgentDeviceQuery,
   insertDeploymentQuery,
   rolloutOutcomesQuery,
   updateAgentDeviceQuery,
   updateDeploymentQuery,
 } from './reporter-queries.js';
+import { createRollouts } from './rollouts-migration.js';
 
 // The agent's table in the central database, next to the app's devices and readings, so one
 // query shows which device runs which version and how each rollout went there.
@@ -55,6 +57,7 @@ const createDevices: Knex.Migration = {
 export const reporterMigrations = sharedMigrations('ota_migrations', {
   '20261123150000_ota_deployments': createDeployments,
   '20261123170000_ota_devices': createDevices,
+  '20261124120000_ota_rollouts': createRollouts,
 });
 
 export interface DeviceInfo {
@@ -77,7 +80,20 @@ export interface FleetReport {
     readonly succeeded: number;
     readonly failed: number;
     readonly rolledBack: number;
+    /** For a release with halt criteria: the last evaluation an agent recorded (ota_rollouts). */
+    readonly halt?: RolloutHalt | undefined;
   }[];
+}
+
+export interface RolloutHalt {
+  readonly failedPercent: number | undefined;
+  readonly minDevices: number | undefined;
+  readonly tried: number;
+  readonly failed: number;
+  readonly haltedAt: string | undefined;
+  readonly reason: string | undefined;
+  readonly updatedAt: string;
+  readonly updatedBy: string;
 }
 
 /**
@@ -153,6 +169,12 @@ export class CentralReporter {
       if (o.outcome === 'rolled-back') r.rolledBack += Number(o.n);
       rollouts.set(o.to_version, r);
     }
+    const halts = new Map<string, RolloutHalt>();
+    for (const row of await fleetRolloutRowsQuery(this.db)) {
+      const version = String(row.version);
+      halts.set(version, rolloutHalt(row));
+      if (!rollouts.has(version)) rollouts.set(version, { succeeded: 0, failed: 0, rolledBack: 0 });
+    }
     return {
       devices: devices.map((d) => ({
         id: String(d.id),
@@ -161,11 +183,37 @@ export class CentralReporter {
         status: d.status ?? null,
         lastSeen: d.last_seen == null ? null : new Date(d.last_seen).toISOString(),
       })),
-      rollouts: [...rollouts].map(([version, r]) => ({ version, ...r })),
+      rollouts: [...rollouts].map(([version, r]) => {
+        const halt = halts.get(version);
+        return halt ? { version, ...r, halt } : { version, ...r };
+      }),
     };
   }
 
   async close(): Promise<void> {
     await this.db.destroy();
   }
+}
+
+const isoOrUndefined = (value: unknown) =>
+  value == null ? undefined : new Date(value as string | number).toISOString();
+
+/** An ota_rollouts row for the fleet view; a policy column it cannot read leaves the limits out. */
+function rolloutHalt(row: Record<string, unknown>): RolloutHalt {
+  let halt: { failedPercent?: unknown; minDevices?: unknown } | undefined;
+  try {
+    halt = (JSON.parse(String(row.policy)) as { halt?: typeof halt }).halt;
+  } catch {
+    halt = undefined;
+  }
+  return {
+    failedPercent: typeof halt?.failedPercent === 'number' ? halt.failedPercent : undefined,
+    minDevices: typeof halt?.minDevices === 'number' ? halt.minDevices : undefined,
+    tried: Number(row.tried),
+    failed: Number(row.failed),
+    haltedAt: isoOrUndefined(row.halted_at),
+    reason: row.halt_reason == null ? undefined : String(row.halt_reason),
+    updatedAt: isoOrUndefined(row.updated_at) ?? '',
+    updatedBy: String(row.updated_by),
+  };
 }

@@ -62,3 +62,68 @@ export function rolloutOutcomesQuery(db: Knex) {
     .count({ n: '*' })
     .groupBy('to_version', 'outcome');
 }
+
+/** What every agent writes of a release with halt criteria (table ota_rollouts). */
+export interface RolloutRow {
+  readonly policy: string;
+  readonly tried: number;
+  readonly failed: number;
+  /** Written only where the row has none yet: the first halt stays. */
+  readonly halted_at: Date | null;
+  readonly halt_reason: string | null;
+  readonly updated_at: Date;
+  readonly updated_by: string;
+}
+
+/**
+ * Per version, the distinct devices whose switch to it finished, and those of them that failed
+ * or rolled it back. A failure the device will retry (the image not pushed yet, the network)
+ * is not an outcome yet: it counts neither way.
+ */
+export function rolloutCountsQuery(db: Knex, versions: readonly string[]) {
+  return db('ota_deployments')
+    .where('kind', 'switch')
+    .whereIn('to_version', versions)
+    .whereNotNull('outcome')
+    .whereNot((q) =>
+      q.where('outcome', 'failed').whereNotNull('reason').where('reason', 'like', '%(will retry)'),
+    )
+    .select('to_version')
+    .countDistinct({ tried: 'device_id' })
+    .select(
+      db.raw('count(distinct case when ?? in (?, ?) then ?? end) as ??', [
+        'outcome',
+        'failed',
+        'rolled-back',
+        'device_id',
+        'failed',
+      ]),
+    )
+    .groupBy('to_version');
+}
+
+export function rolloutHaltsQuery(db: Knex, versions: readonly string[]) {
+  return db('ota_rollouts')
+    .whereIn('version', versions)
+    .whereNotNull('halted_at')
+    .select('version', 'halted_at', 'halt_reason');
+}
+
+/** Resolves to the number of rows updated; `halted_at` and `halt_reason` keep a first value. */
+export function updateRolloutQuery(db: Knex, version: string, row: RolloutRow) {
+  return db('ota_rollouts')
+    .where({ version })
+    .update({
+      ...row,
+      halted_at: db.raw('coalesce(??, ?)', ['halted_at', row.halted_at]),
+      halt_reason: db.raw('coalesce(??, ?)', ['halt_reason', row.halt_reason]),
+    });
+}
+
+export function insertRolloutQuery(db: Knex, version: string, row: RolloutRow) {
+  return db('ota_rollouts').insert({ version, ...row });
+}
+
+export function fleetRolloutRowsQuery(db: Knex) {
+  return db('ota_rollouts').select('*').orderBy('version');
+}

@@ -7,11 +7,16 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { reporterMigrations } from '../../agent/report/central-reporter.js';
 import {
   fleetDevicesQuery,
+  fleetRolloutRowsQuery,
   insertAgentDeviceQuery,
   insertDeploymentQuery,
+  insertRolloutQuery,
+  rolloutCountsQuery,
+  rolloutHaltsQuery,
   rolloutOutcomesQuery,
   updateAgentDeviceQuery,
   updateDeploymentQuery,
+  updateRolloutQuery,
 } from '../../agent/report/reporter-queries.js';
 import { loadAppConfig } from '../../app/config.js';
 import {
@@ -86,7 +91,8 @@ const TSQL_WORDS = new Set(
   (
     'select from where and in as left join on order by asc group count insert into values update ' +
     'set delete create table constraint primary key index not null nvarchar float int ' +
-    'datetimeoffset top offset rows fetch next only information_schema tables table_name'
+    'datetimeoffset top offset rows fetch next only information_schema tables table_name ' +
+    'distinct case when then end is like coalesce max'
   ).split(' '),
 );
 const FOREIGN =
@@ -140,12 +146,14 @@ describe('central database statements in the mssql dialect (compiled, not run)',
       'CREATE INDEX [readings_device_time] ON [readings]',
       'CREATE TABLE [ota_deployments]',
       'CREATE TABLE [ota_devices]',
+      'CREATE TABLE [ota_rollouts]',
     ]);
     for (const s of ddl) expectTsql(s);
     // Timestamps keep their offset; `commit`, a T-SQL keyword, is a column only in brackets.
     expect(ddl[1]?.sql).toContain('[recorded_at] datetimeoffset not null');
     expect(ddl[3]?.sql).toContain('[commit] nvarchar(64) null');
     expect(ddl[3]?.sql).toContain('PRIMARY KEY ([device_id], [local_id])');
+    expect(ddl[5]?.sql).toContain('[halted_at] datetimeoffset null');
   });
 
   it("every statement of the app's upload, device row and retention", () => {
@@ -189,6 +197,33 @@ describe('central database statements in the mssql dialect (compiled, not run)',
     expect(statements[5]?.sql).toBe(
       'select [to_version], [outcome], count(*) as [n] from [ota_deployments] where [kind] = @p0 group by [to_version], [outcome]',
     );
+  });
+
+  it("every statement of the agents' halt checks", () => {
+    const row = {
+      policy: '{"percent":100,"withdrawn":false,"halt":{"failedPercent":20,"minDevices":5}}',
+      tried: 10,
+      failed: 3,
+      halted_at: new Date(0),
+      halt_reason: '3 of 10 devices failed',
+      updated_at: new Date(0),
+      updated_by: 'pi-1',
+    };
+    const statements = [
+      rolloutCountsQuery(mssql, ['1.4.0', '1.5.0']),
+      rolloutHaltsQuery(mssql, ['1.4.0']),
+      updateRolloutQuery(mssql, '1.4.0', row),
+      insertRolloutQuery(mssql, '1.4.0', row),
+      fleetRolloutRowsQuery(mssql),
+    ].map(compile);
+    for (const s of statements) expectTsql(s);
+    expect(statements.map((s) => s.sql)).toEqual([
+      'select [to_version], count(distinct [device_id]) as [tried], count(distinct case when [outcome] in (@p0, @p1) then [device_id] end) as [failed] from [ota_deployments] where [kind] = @p2 and [to_version] in (@p3, @p4) and [outcome] is not null and not ([outcome] = @p5 and [reason] is not null and [reason] like @p6) group by [to_version]',
+      'select [version], [halted_at], [halt_reason] from [ota_rollouts] where [version] in (@p0) and [halted_at] is not null',
+      'update [ota_rollouts] set [policy] = @p0, [tried] = @p1, [failed] = @p2, [halted_at] = coalesce([halted_at], @p3), [halt_reason] = coalesce([halt_reason], @p4), [updated_at] = @p5, [updated_by] = @p6 where [version] = @p7;select @@rowcount',
+      'insert into [ota_rollouts] ([failed], [halt_reason], [halted_at], [policy], [tried], [updated_at], [updated_by], [version]) values (@p0, @p1, @p2, @p3, @p4, @p5, @p6, @p7)',
+      'select * from [ota_rollouts] order by [version] asc',
+    ]);
   });
 });
 

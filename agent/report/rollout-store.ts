@@ -1,0 +1,76 @@
+import type { Knex } from 'knex';
+import type { EvaluatedRollout, RolloutOutcome, RolloutOutcomes } from '../release/halt-check.js';
+import { ruleJson } from '../release/halt-check.js';
+import { reporterMigrations } from './central-reporter.js';
+import {
+  insertRolloutQuery,
+  type RolloutRow,
+  rolloutCountsQuery,
+  rolloutHaltsQuery,
+  updateRolloutQuery,
+} from './reporter-queries.js';
+
+/** A poll must not hang on a half-open link to the database: its reads give up after this. */
+const READ_TIMEOUT_MS = 15_000;
+
+/** The releases' outcomes and halts in the central database, for halt checks. */
+export class CentralRollouts implements RolloutOutcomes {
+  private migrated = false;
+
+  constructor(
+    private readonly db: Knex,
+    /** False while the database cannot be used yet (the app has not created its file). */
+    private readonly ready: () => boolean = () => true,
+  ) {}
+
+  async read(versions: readonly string[]): Promise<Map<string, RolloutOutcome>> {
+    if (!this.ready()) throw new Error('the central database does not exist yet');
+    if (!this.migrated) {
+      await this.db.migrate.latest(reporterMigrations);
+      this.migrated = true;
+    }
+    const counts = (await rolloutCountsQuery(this.db, versions).timeout(READ_TIMEOUT_MS)) as {
+      to_version: string;
+      tried: number | string;
+      failed: number | string;
+    }[];
+    const halts = (await rolloutHaltsQuery(this.db, versions).timeout(READ_TIMEOUT_MS)) as {
+      version: string;
+      halted_at: Date | string | number;
+      halt_reason: string | null;
+    }[];
+    const result = new Map<string, RolloutOutcome>();
+    for (const version of versions) {
+      const c = counts.find((r) => r.to_version === version);
+      const h = halts.find((r) => r.version === version);
+      result.set(version, {
+        counts: { tried: Number(c?.tried ?? 0), failed: Number(c?.failed ?? 0) },
+        recorded: h && { haltedAt: new Date(h.halted_at), reason: h.halt_reason ?? 'halted' },
+      });
+    }
+    return result;
+  }
+
+  async record(rows: readonly EvaluatedRollout[], deviceId: string, now: Date): Promise<void> {
+    for (const { version, rule, state } of rows) {
+      const counts = state.kind === 'unknown' ? { tried: 0, failed: 0 } : state.counts;
+      const halted = state.kind === 'halted' ? state : undefined;
+      const row: RolloutRow = {
+        policy: ruleJson(rule),
+        tried: counts.tried,
+        failed: counts.failed,
+        halted_at: halted?.haltedAt ?? null,
+        halt_reason: halted?.reason.slice(0, 200) ?? null,
+        updated_at: now,
+        updated_by: deviceId,
+      };
+      if ((await updateRolloutQuery(this.db, version, row)) > 0) continue;
+      try {
+        await insertRolloutQuery(this.db, version, row);
+      } catch (err) {
+        // Another agent inserted the row between our update and insert: update it.
+        if ((await updateRolloutQuery(this.db, version, row)) === 0) throw err;
+      }
+    }
+  }
+}
