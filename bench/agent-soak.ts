@@ -7,7 +7,8 @@
 // Usage: npm run build && npm run bench:soak -- [minutes, default 60] [--every=10 (minutes)]
 //          [--tags=10000] [--baseline=<git rev>, default: where this branch left main]
 //          [--also="<node flags>"]...: one more agent per --also, this tree's build with other flags
-//          ("" for none), to tell the effect of the code from that of each flag
+//          ("" for none), to tell the effect of the code from that of each flag; NAME=value
+//          words in it are environment variables for that agent (--also="MALLOC_ARENA_MAX=2")
 import { execFileSync } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -55,6 +56,7 @@ function agentFor(build: AgentBuild, name: string): AgentProcess {
     OTA_APP_VOLUME: `${name}-data`,
     WEATHER_INTERVAL_MS: '1000',
     OTA_LOG_LEVEL: 'debug', // for the 'polled' events counted below
+    ...build.env,
   });
 }
 
@@ -77,8 +79,16 @@ try {
     await buildAtRevision(REPO_ROOT, baselineRev, join(dir, 'baseline')),
   ];
   for (const also of alsoFlags) {
-    const nodeArgs = also.split(' ').filter(Boolean);
-    builds.push({ ...current, label: `this tree, ${nodeArgs.join(' ') || 'no flags'}`, nodeArgs });
+    const words = also.split(' ').filter(Boolean);
+    const isEnv = (w: string) => /^[A-Z_][A-Z0-9_]*=/.test(w);
+    const nodeArgs = words.filter((w) => !isEnv(w));
+    const env = Object.fromEntries(words.filter(isEnv).map((w) => w.split(/=(.*)/s).slice(0, 2)));
+    builds.push({
+      ...current,
+      label: `this tree, ${words.join(' ') || 'no flags'}`,
+      nodeArgs,
+      env,
+    });
   }
   const id = randomUUID().slice(0, 8);
   // Both at once, as two devices would boot: each lists the tags, builds the app image (the
@@ -102,7 +112,9 @@ try {
   );
   for (const [i, b] of builds.entries()) {
     console.log(
-      `  agent ${i}, ${b.label}: node ${[...b.nodeArgs, b.mainJs].join(' ')} (${names[i]})`,
+      `  agent ${i}, ${b.label}: ${Object.entries(b.env ?? {})
+        .map(([k, v]) => `${k}=${v} `)
+        .join('')}node ${[...b.nodeArgs, b.mainJs].join(' ')} (${names[i]})`,
     );
     const up = ((agents[i]?.at('switched') ?? Number.NaN) - booted) / 1000;
     console.log(

@@ -13,6 +13,8 @@ export interface AgentBuild {
   readonly label: string;
   readonly mainJs: string;
   readonly nodeArgs: string[];
+  /** Environment variables set for this agent only (e.g. MALLOC_ARENA_MAX=2). */
+  readonly env?: Readonly<Record<string, string>>;
 }
 
 /** The flags between "node" and the script in the CMD of a Dockerfile.agent. */
