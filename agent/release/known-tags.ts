@@ -6,6 +6,14 @@ import { type Candidate, onChannel } from './select.js';
 import type { TagLedger } from './tag-ledger.js';
 import { compareVersions, parseVersion, type Version } from './version.js';
 
+/**
+ * At most this many candidates above the running version are named in each cheap poll (the
+ * highest, floor first): a device with nothing running yet, or held far below the newest
+ * release, would otherwise name every known tag in every poll (10,000 tags: minutes of git
+ * before its first build). A deletion among the lower ones is seen at the next sweep.
+ */
+export const WATCH_LIMIT = 20;
+
 const shown = (name: string) => (name.length > 80 ? `${name.slice(0, 80)}...` : name);
 
 /**
@@ -77,7 +85,7 @@ export class KnownTags {
    * The floor of cheap polls (the running version or the highest known version of the
    * channel that still exists and was not refused) and the known tags a cheap poll names
    * exactly, to see them deleted: the floor's own and those of candidates above the running
-   * version that did not fail here.
+   * version that did not fail here, the highest WATCH_LIMIT of them.
    */
   watchList(
     current: Version | undefined,
@@ -94,6 +102,8 @@ export class KnownTags {
     const watched = known
       .filter((k) => !current || compareVersions(k.version, current) > 0)
       .filter((k) => k.version === floor || !failed.has(k.version.text))
+      .sort((a, b) => compareVersions(b.version, a.version))
+      .slice(0, WATCH_LIMIT)
       .map((k) => k.version.tag);
     return { floor, watched };
   }
