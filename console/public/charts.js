@@ -39,7 +39,11 @@ function build(container, readings) {
     const plot = h('div', { class: 'plot' });
     const figure = h(
       'figure',
-      { 'data-metric': metric, 'data-points': x.length, 'data-versions': readings.versions.join(',') },
+      {
+        'data-metric': metric,
+        'data-points': x.length,
+        'data-versions': readings.versions.join(','),
+      },
       h('figcaption', {}, `${title} (${unit})`),
       plot,
     );

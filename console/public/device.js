@@ -23,7 +23,11 @@ function facts(d) {
     ['Newest release', d.newest ?? '—'],
     ['Not on newest', d.behind ?? '—'],
   ];
-  return h('dl', { class: 'facts' }, rows.map(([k, v]) => h('div', {}, h('dt', {}, k), h('dd', {}, v))));
+  return h(
+    'dl',
+    { class: 'facts' },
+    rows.map(([k, v]) => h('div', {}, h('dt', {}, k), h('dd', {}, v))),
+  );
 }
 
 function history(deployments) {
@@ -32,7 +36,15 @@ function history(deployments) {
   return h(
     'table',
     { class: 'history cards' },
-    h('thead', {}, h('tr', {}, head.map((t) => h('th', {}, t)))),
+    h(
+      'thead',
+      {},
+      h(
+        'tr',
+        {},
+        head.map((t) => h('th', {}, t)),
+      ),
+    ),
     h(
       'tbody',
       {},
@@ -44,7 +56,11 @@ function history(deployments) {
           h('td', { 'data-label': 'Kind' }, x.kind),
           h('td', { 'data-label': 'From' }, x.from ?? ''),
           h('td', { 'data-label': 'To' }, x.to),
-          h('td', { 'data-label': 'Outcome' }, badge(x.outcome ?? 'in progress', x.outcome ?? 'updating')),
+          h(
+            'td',
+            { 'data-label': 'Outcome' },
+            badge(x.outcome ?? 'in progress', x.outcome ?? 'updating'),
+          ),
           h('td', { 'data-label': 'Reason' }, x.reason ?? ''),
           h('td', { 'data-label': 'Started' }, when(x.startedAt)),
           h('td', { 'data-label': 'Finished' }, when(x.finishedAt)),

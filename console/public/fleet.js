@@ -8,7 +8,12 @@ function row(d) {
   return h(
     'tr',
     { 'data-device': d.id, 'data-stale': d.stale, class: d.stale ? 'stale' : undefined },
-    h('td', { 'data-label': 'Device' }, link, d.hostname && d.hostname !== d.id ? h('div', { class: 'muted' }, d.hostname) : null),
+    h(
+      'td',
+      { 'data-label': 'Device' },
+      link,
+      d.hostname && d.hostname !== d.id ? h('div', { class: 'muted' }, d.hostname) : null,
+    ),
     h('td', { 'data-label': 'Version' }, d.version ?? '?'),
     h('td', { 'data-label': 'Channel' }, d.channel),
     h('td', { 'data-label': 'Groups' }, d.groups.join(', ')),
@@ -28,7 +33,11 @@ function summary(data) {
     ['behind', count((d) => d.behind)],
     ['pinned', count((d) => d.pinned)],
   ];
-  return h('ul', { class: 'summary' }, items.map(([k, v]) => h('li', {}, h('b', {}, String(v)), ` ${k}`)));
+  return h(
+    'ul',
+    { class: 'summary' },
+    items.map(([k, v]) => h('li', {}, h('b', {}, String(v)), ` ${k}`)),
+  );
 }
 
 async function render() {
@@ -56,15 +65,42 @@ async function render() {
   });
   fill();
   const halted = data.halted.map((r) =>
-    h('p', { class: 'alert', 'data-halted': r.version }, badge('halted'), ` ${r.version}: ${r.reason ?? 'halted'}`),
+    h(
+      'p',
+      { class: 'alert', 'data-halted': r.version },
+      badge('halted'),
+      ` ${r.version}: ${r.reason ?? 'halted'}`,
+    ),
   );
-  const headers = ['Device', 'Version', 'Channel', 'Groups', 'Health', 'Last seen', 'Pinned', 'Not on newest'];
+  const headers = [
+    'Device',
+    'Version',
+    'Channel',
+    'Groups',
+    'Health',
+    'Last seen',
+    'Pinned',
+    'Not on newest',
+  ];
   replaceMain(
     h('h1', {}, 'Fleet'),
     ...halted,
     summary(data),
     search,
-    h('table', { class: 'fleet cards' }, h('thead', {}, h('tr', {}, headers.map((t) => h('th', {}, t)))), body),
+    h(
+      'table',
+      { class: 'fleet cards' },
+      h(
+        'thead',
+        {},
+        h(
+          'tr',
+          {},
+          headers.map((t) => h('th', {}, t)),
+        ),
+      ),
+      body,
+    ),
   );
   // Keep the filter box focused across refreshes while typing.
   if (filter) search.focus();

@@ -7,7 +7,8 @@ function policyText(p) {
   const parts = [`${p.percent}% of devices`];
   if (p.groups) parts.push(`in groups ${p.groups.join(', ')}`);
   if (p.withdrawn) parts.push('withdrawn');
-  if (p.halt) parts.push(`halts at ${p.halt.failedPercent}% failed after ${p.halt.minDevices} devices`);
+  if (p.halt)
+    parts.push(`halts at ${p.halt.failedPercent}% failed after ${p.halt.minDevices} devices`);
   return parts.join(', ');
 }
 
@@ -41,15 +42,27 @@ function card(r, fleetSize) {
       'div',
       { class: 'progress' },
       h('progress', { max: Math.max(r.admitted, 1), value: Math.min(r.running, r.admitted) }),
-      h('span', {}, `${r.running} of ${r.admitted} admitted devices run it (${share}%); fleet ${fleetSize}`),
+      h(
+        'span',
+        {},
+        `${r.running} of ${r.admitted} admitted devices run it (${share}%); fleet ${fleetSize}`,
+      ),
     ),
-    h('dl', { class: 'counts' }, counts.map(([k, v]) => h('div', { 'data-count': k }, h('dt', {}, k), h('dd', {}, String(v))))),
+    h(
+      'dl',
+      { class: 'counts' },
+      counts.map(([k, v]) => h('div', { 'data-count': k }, h('dt', {}, k), h('dd', {}, String(v)))),
+    ),
     r.failureReasons.length
       ? h(
           'details',
           { open: true },
           h('summary', {}, 'Failure reasons'),
-          h('ul', {}, r.failureReasons.map((f) => h('li', {}, h('b', {}, `${f.devices}×`), ` ${f.reason}`))),
+          h(
+            'ul',
+            {},
+            r.failureReasons.map((f) => h('li', {}, h('b', {}, `${f.devices}×`), ` ${f.reason}`)),
+          ),
         )
       : null,
   );
@@ -59,12 +72,12 @@ async function render() {
   const data = await getJson('/api/releases');
   const note = data.rolloutsRecorded
     ? null
-    : h('p', { class: 'muted' }, 'No agent has recorded rollout policies yet (ota_rollouts): outcomes only.');
-  replaceMain(
-    h('h1', {}, 'Releases'),
-    note,
-    ...data.releases.map((r) => card(r, data.fleetSize)),
-  );
+    : h(
+        'p',
+        { class: 'muted' },
+        'No agent has recorded rollout policies yet (ota_rollouts): outcomes only.',
+      );
+  replaceMain(h('h1', {}, 'Releases'), note, ...data.releases.map((r) => card(r, data.fleetSize)));
 }
 
 refreshEvery(render);

@@ -3,7 +3,7 @@ import { isIP } from 'node:net';
 import { ConfigError } from '../../common/config-error.js';
 import { type DbConfig, readDbConfig } from '../../common/db-config.js';
 import { envReader } from '../../common/env-reader.js';
-import { parsePasswordHash, type PasswordHash } from './password.js';
+import { type PasswordHash, parsePasswordHash } from './password.js';
 
 export interface ConsoleConfig {
   readonly host: string;
@@ -70,7 +70,11 @@ function readHash(file: string): PasswordHash {
   try {
     text = readFileSync(file, 'utf8').trim();
   } catch (err) {
-    throw new ConfigError('CONSOLE_PASSWORD_FILE', 'a readable file', `${file} (${(err as Error).message})`);
+    throw new ConfigError(
+      'CONSOLE_PASSWORD_FILE',
+      'a readable file',
+      `${file} (${(err as Error).message})`,
+    );
   }
   const hash = parsePasswordHash(text);
   if (!hash) {

@@ -66,14 +66,21 @@ const AGENT_COLUMNS = ['o.groups', 'o.channel', 'o.pinned', 'o.agent_seen'];
 export async function deviceRows(db: Knex, t: Tables, id?: string): Promise<DeviceRow[]> {
   const rows: DeviceRow[] = [];
   if (t.devices) {
-    const q = db('devices as d').select('d.id', 'd.hostname', 'd.app_version', 'd.status', 'd.last_seen');
+    const q = db('devices as d').select(
+      'd.id',
+      'd.hostname',
+      'd.app_version',
+      'd.status',
+      'd.last_seen',
+    );
     if (t.otaDevices) q.leftJoin('ota_devices as o', 'o.device_id', 'd.id').select(AGENT_COLUMNS);
     if (id !== undefined) q.where('d.id', id);
     rows.push(...((await q) as DeviceRow[]));
   }
   if (t.otaDevices) {
     const q = db('ota_devices as o').select('o.device_id as id').select(AGENT_COLUMNS);
-    if (t.devices) q.whereNotExists(db('devices').select('id').whereRaw('devices.id = o.device_id'));
+    if (t.devices)
+      q.whereNotExists(db('devices').select('id').whereRaw('devices.id = o.device_id'));
     if (id !== undefined) q.where('o.device_id', id);
     for (const r of (await q) as DeviceRow[]) {
       rows.push({ ...r, hostname: null, app_version: null, status: null, last_seen: null });

@@ -89,9 +89,7 @@ export async function downsampledReadings(
     .count({ n: '*' })
     .groupBy('b', 'app_version')) as Record<string, unknown>[];
   const series = emptySeries(bucketMs, from, to);
-  const ordered = rows
-    .map((row) => ({ row, ms: toMs(row.t) ?? 0 }))
-    .sort((a, b) => a.ms - b.ms);
+  const ordered = rows.map((row) => ({ row, ms: toMs(row.t) ?? 0 })).sort((a, b) => a.ms - b.ms);
   for (const { row, ms } of ordered) {
     push(series, ms, String(row.app_version), row);
     series.count.push(Number(row.n));
@@ -147,7 +145,12 @@ function emptySeries(bucketMs: number, from: number | null = null, to: number | 
 
 const round = (v: unknown) => Math.round(Number(v) * 100) / 100;
 
-function push(s: ReturnType<typeof emptySeries>, ms: number, version: string, r: Record<string, unknown>) {
+function push(
+  s: ReturnType<typeof emptySeries>,
+  ms: number,
+  version: string,
+  r: Record<string, unknown>,
+) {
   let index = s.versions.indexOf(version);
   if (index < 0) index = s.versions.push(version) - 1;
   s.t.push(ms);

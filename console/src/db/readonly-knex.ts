@@ -35,7 +35,10 @@ export function readOnlyKnexConfig(db: DbConfig): Knex.Config {
         pool: {
           min: 0,
           max: 4,
-          afterCreate: (conn: { query(sql: string, cb: (err: Error | null) => void): void }, done: Done) => {
+          afterCreate: (
+            conn: { query(sql: string, cb: (err: Error | null) => void): void },
+            done: Done,
+          ) => {
             conn.query('SET SESSION CHARACTERISTICS AS TRANSACTION READ ONLY', (err) =>
               done(err, conn),
             );

@@ -1,15 +1,11 @@
 /** The HTML around each page: a nav, an empty main the page's module fills, and its data. */
 export type PageName = 'fleet' | 'releases' | 'device';
 
-const escapeHtml = (s: string) =>
-  s.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
+const escapeHtml = (s: string) => s.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
 
 export function pageShell(page: PageName, title: string, refreshMs: number, extra = ''): string {
   const current = (name: PageName) => (page === name ? ' aria-current="page"' : '');
-  const uplot =
-    page === 'device'
-      ? '<link rel="stylesheet" href="/assets/uPlot.min.css">\n'
-      : '';
+  const uplot = page === 'device' ? '<link rel="stylesheet" href="/assets/uPlot.min.css">\n' : '';
   return `<!doctype html>
 <html lang="en">
 <head>

@@ -1,6 +1,6 @@
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import Fastify from 'fastify';
+import Fastify, { LogController } from 'fastify';
 import type { Logger } from 'pino';
 import type { ConsoleData } from '../console-data.js';
 import type { PasswordHash } from '../password.js';
@@ -42,7 +42,11 @@ const SECURITY_HEADERS = {
  */
 export function buildServer(options: ServerOptions) {
   const { data, refreshMs } = options;
-  const app = Fastify({ loggerInstance: options.log, disableRequestLogging: true });
+  // No log line per request: the pages poll. Failures are logged by the error handler.
+  const app = Fastify({
+    loggerInstance: options.log,
+    logController: new LogController({ disableRequestLogging: true }),
+  });
   const paths = assetPaths();
 
   app.addHook('onSend', async (_request, reply) => {
@@ -51,14 +55,17 @@ export function buildServer(options: ServerOptions) {
   if (options.password) app.addHook('onRequest', basicAuth(options.password));
   app.setErrorHandler(async (err: Error & { statusCode?: number }, request, reply) => {
     const status = err.statusCode;
-    if (status !== undefined && status < 500) return reply.code(status).send({ error: err.message });
+    if (status !== undefined && status < 500)
+      return reply.code(status).send({ error: err.message });
     request.log.error({ err, url: request.url }, 'console request failed');
     return reply.code(503).send({ error: 'the central database could not be read' });
   });
   app.setNotFoundHandler(async (_request, reply) => reply.code(404).send({ error: 'not found' }));
 
   const HTML = 'text/html; charset=utf-8';
-  app.get('/', async (_req, reply) => reply.type(HTML).send(pageShell('fleet', 'Fleet', refreshMs)));
+  app.get('/', async (_req, reply) =>
+    reply.type(HTML).send(pageShell('fleet', 'Fleet', refreshMs)),
+  );
   app.get('/releases', async (_req, reply) =>
     reply.type(HTML).send(pageShell('releases', 'Releases', refreshMs)),
   );
@@ -84,7 +91,10 @@ export function buildServer(options: ServerOptions) {
       if (from === null || to === null) {
         return reply.code(400).send({ error: 'from and to: epoch milliseconds or an ISO time' });
       }
-      return (await data.readings(req.params.id, { from, to })) ?? reply.code(404).send({ error: 'no readings table' });
+      return (
+        (await data.readings(req.params.id, { from, to })) ??
+        reply.code(404).send({ error: 'no readings table' })
+      );
     },
   );
 

@@ -117,7 +117,8 @@ export function whyBehind(
     return `${newest} ${what} here${attempt.reason ? `: ${attempt.reason}` : ''}`;
   }
   if (attempt && attempt.outcome === null) return `updating to ${newest}`;
-  if (rollout?.haltedAt) return `${newest} halted${rollout.haltReason ? `: ${rollout.haltReason}` : ''}`;
+  if (rollout?.haltedAt)
+    return `${newest} halted${rollout.haltReason ? `: ${rollout.haltReason}` : ''}`;
   const policy = rollout?.policy;
   if (policy?.groups && !policy.groups.some((g) => device.groups.includes(g))) {
     return `${newest} is limited to groups ${policy.groups.join(', ')}`;

@@ -24,7 +24,11 @@ export interface ReleaseView {
   readonly failureReasons: readonly { readonly reason: string; readonly devices: number }[];
   readonly halted: { readonly at: string; readonly reason: string | null } | null;
   /** The halt helper's own tally at its last evaluation, when recorded. */
-  readonly recorded: { readonly tried: number; readonly failed: number; readonly by: string } | null;
+  readonly recorded: {
+    readonly tried: number;
+    readonly failed: number;
+    readonly by: string;
+  } | null;
 }
 
 export function admitted(
@@ -81,7 +85,9 @@ export function buildReleases(
         .map(([reason, devices]) => ({ reason, devices }))
         .sort((a, b) => b.devices - a.devices),
       halted: rollout?.haltedAt ? { at: rollout.haltedAt, reason: rollout.haltReason } : null,
-      recorded: rollout ? { tried: rollout.tried, failed: rollout.failed, by: rollout.updatedBy } : null,
+      recorded: rollout
+        ? { tried: rollout.tried, failed: rollout.failed, by: rollout.updatedBy }
+        : null,
     };
   });
 }

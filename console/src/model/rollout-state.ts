@@ -21,7 +21,8 @@ export interface RolloutState {
   readonly updatedBy: string;
 }
 
-const num = (v: unknown, fallback: number) => (typeof v === 'number' && Number.isFinite(v) ? v : fallback);
+const num = (v: unknown, fallback: number) =>
+  typeof v === 'number' && Number.isFinite(v) ? v : fallback;
 
 /** Reads the policy JSON leniently: another agent version may have written more keys. */
 export function parseRecordedPolicy(text: string): RecordedPolicy | undefined {
