@@ -62,7 +62,7 @@ export function refreshEvery(render) {
 }
 
 export function replaceMain(...children) {
-  document.getElementById('main').replaceChildren(...children);
+  document.getElementById('main').replaceChildren(...children.filter((c) => c != null));
 }
 
 export function badge(text, kind = text) {

@@ -16,13 +16,14 @@ function card(r, fleetSize) {
   const counts = [
     ['admitted', r.admitted],
     ['running', r.running],
+    ['reached', r.reached],
     ['succeeded', r.succeeded],
     ['failed', r.failed],
     ['rolled back', r.rolledBack],
     ['updating', r.inProgress],
     ['waiting', r.waiting],
   ];
-  const share = r.admitted ? Math.round((100 * r.running) / r.admitted) : 0;
+  const share = r.admitted ? Math.round((100 * r.reached) / r.admitted) : 0;
   return h(
     'section',
     { class: `release${r.halted ? ' halted' : ''}`, 'data-version': r.version },
@@ -41,11 +42,11 @@ function card(r, fleetSize) {
     h(
       'div',
       { class: 'progress' },
-      h('progress', { max: Math.max(r.admitted, 1), value: Math.min(r.running, r.admitted) }),
+      h('progress', { max: Math.max(r.admitted, 1), value: r.reached }),
       h(
         'span',
-        {},
-        `${r.running} of ${r.admitted} admitted devices run it (${share}%); fleet ${fleetSize}`,
+        { 'data-progress': r.reached },
+        `${r.reached} of ${r.admitted} admitted devices run it or newer (${share}%); fleet ${fleetSize}`,
       ),
     ),
     h(

@@ -104,6 +104,8 @@ describe.each(['sqlite', 'postgres'] as const)('console over %s', (kind) => {
       // lab devices: pi-ok, pi-failed, pi-rolled, pi-stale, pi-beta (a release is on every channel)
       admitted: 5,
       running: 1,
+      // pi-ok, and pi-beta on 1.3.0-beta.1
+      reached: 2,
       succeeded: 1,
       failed: 1,
       rolledBack: 1,

@@ -11,6 +11,7 @@ export function pageShell(page: PageName, title: string, refreshMs: number, extr
 <head>
 <meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
+<link rel="icon" href="data:,">
 <title>${escapeHtml(title)} · ota console</title>
 ${uplot}<link rel="stylesheet" href="/assets/console.css">
 <script type="module" src="/assets/${page}.js"></script>

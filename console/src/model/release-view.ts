@@ -14,6 +14,8 @@ export interface ReleaseView {
   readonly admitted: number;
   /** Devices that run it now. */
   readonly running: number;
+  /** Admitted devices that run it or a newer version: how far the rollout got. */
+  readonly reached: number;
   /** By each device's latest switch to this version. */
   readonly succeeded: number;
   readonly failed: number;
@@ -75,6 +77,7 @@ export function buildReleases(
       policy: rollout?.policy ?? null,
       admitted: inIt.length,
       running: fleet.filter((d) => d.version === version).length,
+      reached: inIt.filter((d) => isAtLeast(d.version, version)).length,
       succeeded: count('succeeded'),
       failed: count('failed'),
       rolledBack: count('rolled-back'),
