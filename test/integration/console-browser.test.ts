@@ -24,6 +24,23 @@ const LAPTOP = { width: 1280, height: 900 };
 // charts.js colours: the first version blue, the second red.
 const COLOURS = { first: [0x1f, 0x77, 0xb4], second: [0xd6, 0x27, 0x28] };
 
+// The browser globals the in-page probes below use: this project's type check has no DOM
+// types, and the console's CSP (no eval) rules out probes given as source text.
+interface ProbeCanvas {
+  width: number;
+  height: number;
+  getContext(kind: '2d'): {
+    getImageData(x: number, y: number, w: number, h: number): { data: Uint8ClampedArray };
+  };
+}
+declare const document: {
+  querySelectorAll(selector: string): { length: number };
+  querySelector(selector: string): ProbeCanvas;
+  body: { dataset: Record<string, string | undefined> };
+  documentElement: { scrollWidth: number };
+};
+declare const window: { innerWidth: number };
+
 async function waitForCount(page: Page, selector: string, n: number) {
   await page.waitForFunction(
     ([sel, count]) => document.querySelectorAll(sel as string).length === count,
@@ -32,29 +49,28 @@ async function waitForCount(page: Page, selector: string, n: number) {
   expect(await page.locator(selector).count()).toBe(n);
 }
 
-/** Where pixels of a colour lie on a canvas: how many, and their mean x. */
-async function colourOnCanvas(page: Page, selector: string, rgb: number[]) {
-  return page.$eval(
-    selector,
-    (canvas, [r, g, b]) => {
-      const c = canvas as HTMLCanvasElement;
-      const data = c.getContext('2d')?.getImageData(0, 0, c.width, c.height).data ?? [];
+/** Where pixels near a colour lie on a canvas: how many, and their mean x. */
+function colourOnCanvas(page: Page, selector: string, rgb: readonly number[]) {
+  return page.evaluate(
+    ([sel, [r = 0, g = 0, b = 0]]) => {
+      const c = document.querySelector(sel);
+      const data = c.getContext('2d').getImageData(0, 0, c.width, c.height).data;
       let n = 0;
       let sumX = 0;
       for (let i = 0; i < data.length; i += 4) {
         const near =
-          Math.abs((data[i] ?? 0) - (r ?? 0)) < 40 &&
-          Math.abs((data[i + 1] ?? 0) - (g ?? 0)) < 40 &&
-          Math.abs((data[i + 2] ?? 0) - (b ?? 0)) < 40 &&
+          Math.abs((data[i] ?? 0) - r) < 40 &&
+          Math.abs((data[i + 1] ?? 0) - g) < 40 &&
+          Math.abs((data[i + 2] ?? 0) - b) < 40 &&
           (data[i + 3] ?? 0) > 200;
         if (near) {
           n++;
           sumX += (i / 4) % c.width;
         }
       }
-      return { n, meanX: n ? sumX / n : -1, width: c.width };
+      return { n, meanX: n ? sumX / n : -1 };
     },
-    rgb,
+    [selector, rgb] as const,
   );
 }
 
