@@ -32,7 +32,13 @@ export function loadConsoleConfig(
   env: Record<string, string | undefined> = process.env,
 ): ConsoleConfig {
   const read = envReader(env);
-  const db = readDbConfig(read, read.string('WEATHER_DATA_DIR', '/data'));
+  const fleetDb = readDbConfig(read, read.string('WEATHER_DATA_DIR', '/data'));
+  // The console's own read-only login, when given, instead of the one the fleet writes with.
+  const user = read.optional('CONSOLE_DB_USER');
+  const db: DbConfig =
+    user === undefined || fleetDb.client === 'sqlite'
+      ? fleetDb
+      : { ...fleetDb, user, password: read.secret('CONSOLE_DB_PASSWORD') };
   const host = read.string('CONSOLE_HOST', '127.0.0.1');
   if (host !== '0.0.0.0' && host !== '::' && host !== 'localhost' && isIP(host) === 0) {
     throw new ConfigError('CONSOLE_HOST', 'an IP address such as 127.0.0.1', host);

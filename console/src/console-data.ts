@@ -90,9 +90,9 @@ export class ConsoleData {
     };
   }
 
-  async readings(id: string, window: ReadingWindow) {
+  async readings(id: string, window: ReadingWindow, points?: number) {
     const tables = await existingTables(this.db);
     if (!tables.devices) return undefined;
-    return downsampledReadings(this.db, this.client, id, window);
+    return downsampledReadings(this.db, this.client, id, window, points);
   }
 }

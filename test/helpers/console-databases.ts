@@ -55,7 +55,8 @@ export async function postgresDatabase(): Promise<SeededDatabase & { pg: TestPos
       await writer.raw(`GRANT SELECT ON ALL TABLES IN SCHEMA public TO ${CONSOLE_ROLE}`);
       // PostgreSQL 15 lets every role create in public only when granted: make sure it cannot.
       await writer.raw(`REVOKE CREATE ON SCHEMA public FROM PUBLIC`);
-      return { ...pg.env, WEATHER_DB_USER: CONSOLE_ROLE };
+      // The fleet's login stays in WEATHER_DB_USER; the console's own overrides it.
+      return { ...pg.env, CONSOLE_DB_USER: CONSOLE_ROLE };
     },
     async destroy() {
       await writer.destroy();

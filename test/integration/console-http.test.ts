@@ -137,6 +137,8 @@ describe.each(['sqlite', 'postgres'] as const)('console over %s', (kind) => {
     const { body: s } = await get(`${url}/api/devices/pi-ok/readings`);
     expect(s.versions).toEqual(['1.1.0', '1.2.0']);
     expect(s.count.reduce((a: number, b: number) => a + b, 0)).toBe(READINGS.count);
+    // Fewer readings than the points asked for: one bucket each (times stored as instants).
+    expect(s.t).toHaveLength(READINGS.count);
     expect(s.t).toEqual([...s.t].sort((a: number, b: number) => a - b));
     s.t.forEach((t: number, i: number) => {
       expect(s.versions[s.version[i]]).toBe(t < SWITCH_AT ? '1.1.0' : '1.2.0');
@@ -173,6 +175,17 @@ describe.each(['sqlite', 'postgres'] as const)('console over %s', (kind) => {
     } finally {
       await reader.destroy();
     }
+
+    // Fewer points than readings: hourly buckets, averaged in SQL, still one version each.
+    const { body: hourly } = await get(`${url}/api/devices/pi-ok/readings?points=24`);
+    expect(hourly.bucketMs).toBeGreaterThan(3_000_000);
+    expect(hourly.t.length).toBeLessThanOrEqual(24 + 2);
+    expect(hourly.count.reduce((a: number, b: number) => a + b, 0)).toBe(READINGS.count);
+    expect(Math.max(...hourly.count)).toBeGreaterThan(1);
+    hourly.t.forEach((t: number, i: number) => {
+      expect(hourly.versions[hourly.version[i]]).toBe(t < SWITCH_AT ? '1.1.0' : '1.2.0');
+    });
+    expect((await get(`${url}/api/devices/pi-ok/readings?points=3`)).status).toBe(400);
 
     const { body: after } = await get(
       `${url}/api/devices/pi-ok/readings?from=${new Date(SWITCH_AT).toISOString()}`,
@@ -215,7 +228,12 @@ describe.each(['sqlite', 'postgres'] as const)('console over %s', (kind) => {
       }
       expect(hash()).toBe(before);
     } else {
-      // Every page above was served by this role; it cannot write anything.
+      // Every page above was served by this role (CONSOLE_DB_USER); it cannot write anything.
+      const sessions = await db
+        .writer('pg_stat_activity')
+        .where('usename', CONSOLE_ROLE)
+        .count({ n: '*' });
+      expect(Number(sessions[0]?.n)).toBeGreaterThan(0);
       const reader = knex({
         client: 'pg',
         connection: {

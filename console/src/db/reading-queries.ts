@@ -26,9 +26,10 @@ export const DEFAULT_POINTS = 2_000;
 /** The bucket number of a reading: epoch milliseconds divided by the bucket width, floored. */
 function bucketExpression(client: DbClient): string {
   switch (client) {
-    // knex stores Dates as epoch milliseconds in SQLite: integer division floors.
+    // knex stores Dates as epoch milliseconds in SQLite; better-sqlite3 binds the width as a
+    // REAL, so the quotient is cast to floor it.
     case 'sqlite':
-      return 'recorded_at / ?';
+      return 'CAST(recorded_at / ? AS INTEGER)';
     case 'postgres':
       return 'floor(extract(epoch from recorded_at) * 1000 / ?)';
     case 'mssql':

@@ -7,7 +7,7 @@ import type { PasswordHash } from '../password.js';
 import { assetPaths } from './asset-paths.js';
 import { basicAuth } from './basic-auth.js';
 import { deviceAttribute, pageShell } from './page-shell.js';
-import { parseInstant } from './query-params.js';
+import { parseInstant, parsePoints } from './query-params.js';
 
 export interface ServerOptions {
   readonly data: ConsoleData;
@@ -82,19 +82,20 @@ export function buildServer(options: ServerOptions) {
     const found = DEVICE_ID.test(req.params.id) ? await data.device(req.params.id) : undefined;
     return found ?? reply.code(404).send({ error: 'no such device' });
   });
-  app.get<{ Params: { id: string }; Querystring: { from?: string; to?: string } }>(
+  app.get<{ Params: { id: string }; Querystring: { from?: string; to?: string; points?: string } }>(
     '/api/devices/:id/readings',
     async (req, reply) => {
       if (!DEVICE_ID.test(req.params.id)) return reply.code(404).send({ error: 'no such device' });
       const from = parseInstant(req.query.from);
       const to = parseInstant(req.query.to);
+      const points = parsePoints(req.query.points);
       if (from === null || to === null) {
         return reply.code(400).send({ error: 'from and to: epoch milliseconds or an ISO time' });
       }
-      return (
-        (await data.readings(req.params.id, { from, to })) ??
-        reply.code(404).send({ error: 'no readings table' })
-      );
+      if (points === null)
+        return reply.code(400).send({ error: 'points: an integer from 10 to 5000' });
+      const series = await data.readings(req.params.id, { from, to }, points);
+      return series ?? reply.code(404).send({ error: 'no readings table' });
     },
   );
 
