@@ -35,6 +35,6 @@ process.once('SIGINT', () => void stop('SIGINT'));
 
 const address = await server.listen({ host: config.host, port: config.port });
 log.info(
-  { address, db: config.db.client, password: config.password !== undefined },
+  { address, db: config.db.client, passwordRequired: config.password !== undefined },
   'console listening',
 );
