@@ -63,6 +63,28 @@ export async function downsampledReadings(
   const to = window.to ?? range.last;
   if (from === undefined || to === undefined || to < from) return emptySeries(60_000);
   const bucketMs = Math.max(1_000, Math.ceil((to - from + 1) / points));
+  const rows = (await downsampleQuery(db, client, deviceId, from, to, bucketMs)) as Record<
+    string,
+    unknown
+  >[];
+  const series = emptySeries(bucketMs, from, to);
+  const ordered = rows.map((row) => ({ row, ms: toMs(row.t) ?? 0 })).sort((a, b) => a.ms - b.ms);
+  for (const { row, ms } of ordered) {
+    push(series, ms, String(row.app_version), row);
+    series.count.push(Number(row.n));
+  }
+  return series;
+}
+
+/** Per (bucket, version): the first reading's time, the averages and how many were averaged. */
+export function downsampleQuery(
+  db: Knex,
+  client: DbClient,
+  deviceId: string,
+  from: number,
+  to: number,
+  bucketMs: number,
+) {
   const inner = db('readings')
     .select(
       db.raw(`${bucketExpression(client)} as b`, [bucketMs]),
@@ -78,7 +100,7 @@ export async function downsampledReadings(
     .andWhere('recorded_at', '>=', new Date(from))
     .andWhere('recorded_at', '<=', new Date(to))
     .as('r');
-  const rows = (await db
+  return db
     .from(inner)
     .select('b', 'app_version')
     .min({ t: 'recorded_at' })
@@ -88,14 +110,7 @@ export async function downsampledReadings(
     .avg({ wind: 'wind_speed_ms' })
     .avg({ precipitation: 'precipitation_mm' })
     .count({ n: '*' })
-    .groupBy('b', 'app_version')) as Record<string, unknown>[];
-  const series = emptySeries(bucketMs, from, to);
-  const ordered = rows.map((row) => ({ row, ms: toMs(row.t) ?? 0 })).sort((a, b) => a.ms - b.ms);
-  for (const { row, ms } of ordered) {
-    push(series, ms, String(row.app_version), row);
-    series.count.push(Number(row.n));
-  }
-  return series;
+    .groupBy('b', 'app_version');
 }
 
 /** The alternative the bench measures against: every reading in the window, as stored. */
