@@ -53,6 +53,16 @@ async function waitForCount(page: Page, selector: string, n: number) {
 function colourOnCanvas(page: Page, selector: string, rgb: readonly number[]) {
   return page.evaluate(
     ([sel, [r = 0, g = 0, b = 0]]) => {
+      // The column holding the most pixels of the colour: a vertical line shows as one.
+      const tallestColumn = (px: Uint8ClampedArray, width: number, rgb: number[]) => {
+        const counts = new Array<number>(width).fill(0);
+        for (let i = 0; i < px.length; i += 4) {
+          const near = rgb.every((v, k) => Math.abs((px[i + k] ?? 0) - v) < 30);
+          if (near) counts[(i / 4) % width] = (counts[(i / 4) % width] ?? 0) + 1;
+        }
+        const x = counts.indexOf(Math.max(...counts));
+        return { x, n: counts[x] ?? 0 };
+      };
       const c = document.querySelector(sel);
       const data = c.getContext('2d').getImageData(0, 0, c.width, c.height).data;
       let n = 0;
@@ -68,7 +78,7 @@ function colourOnCanvas(page: Page, selector: string, rgb: readonly number[]) {
           sumX += (i / 4) % c.width;
         }
       }
-      return { n, meanX: n ? sumX / n : -1 };
+      return { n, meanX: n ? sumX / n : -1, tallest: tallestColumn(data, c.width, [r, g, b]) };
     },
     [selector, rgb] as const,
   );
@@ -161,6 +171,7 @@ describe.each(['sqlite', 'postgres'] as const)('console in Chromium over %s', (k
     for (const metric of ['temperature', 'humidity', 'pressure', 'wind', 'precipitation']) {
       const figure = page.locator(`figure[data-metric="${metric}"]`);
       expect(await figure.getAttribute('data-versions')).toBe('1.1.0,1.2.0');
+      expect(await figure.getAttribute('data-switches')).toBe('1.2.0');
       expect(Number(await figure.getAttribute('data-points'))).toBe(api.t.length);
       expect(await figure.locator('.u-legend .u-series').allTextContents()).toEqual(
         expect.arrayContaining([
@@ -176,6 +187,11 @@ describe.each(['sqlite', 'postgres'] as const)('console in Chromium over %s', (k
     expect(before.n).toBeGreaterThan(100);
     expect(after.n).toBeGreaterThan(100);
     expect(before.meanX).toBeLessThan(after.meanX);
+    // The version mark: a dashed vertical line (#5b6576) between the two.
+    const mark = (await colourOnCanvas(page, canvas, [0x5b, 0x65, 0x76])).tallest;
+    expect(mark.n).toBeGreaterThan(30);
+    expect(mark.x).toBeGreaterThan(before.meanX);
+    expect(mark.x).toBeLessThan(after.meanX);
     expect(SWITCH_AT).toBeGreaterThan(api.t[0] ?? 0);
     expect(await page.locator('table.history tbody tr').count()).toBe(2);
     await page.screenshot({ path: join(SHOTS, `${kind}-device.png`), fullPage: true });
