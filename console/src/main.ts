@@ -16,7 +16,7 @@ try {
   process.exit(2);
 }
 const log = createLogger(config.logLevel);
-const db = knex(readOnlyKnexConfig(config.db));
+const db = knex(readOnlyKnexConfig(config.db, log));
 const server = buildServer({
   data: new ConsoleData(db, config.db.client, config.staleAfterMs),
   log,

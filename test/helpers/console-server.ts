@@ -16,10 +16,11 @@ export async function startConsole(
   cleanup: (fn: () => Promise<void>) => void = onTestFinished,
 ) {
   const config = loadConsoleConfig({ CONSOLE_PORT: '0', CONSOLE_LOG_LEVEL: 'warn', ...env });
-  const db = knex(readOnlyKnexConfig(config.db));
+  const log = createLogger(config.logLevel);
+  const db = knex(readOnlyKnexConfig(config.db, log));
   const server = buildServer({
     data: new ConsoleData(db, config.db.client, config.staleAfterMs, now),
-    log: createLogger(config.logLevel),
+    log,
     password: config.password,
     refreshMs: config.refreshMs,
   });

@@ -329,3 +329,24 @@ describe('console access', () => {
     );
   });
 });
+
+describe('console while PostgreSQL is down', () => {
+  it('answers 503 without falling over, and serves again once the database is back', async () => {
+    const db = await postgresDatabase();
+    try {
+      await seedConsoleFleet(db.writer, { rollouts: true });
+      const { url } = await startConsole(await db.readOnlyEnv(), () => FLEET_NOW);
+      expect((await fetch(`${url}/api/fleet`)).status).toBe(200);
+      await db.pg.pause();
+      const down = await get(`${url}/api/fleet`);
+      expect(down.status).toBe(503);
+      expect(down.body).toEqual({ error: 'the central database could not be read' });
+      // The page itself needs no database: it loads and says it could not refresh.
+      expect((await fetch(`${url}/`)).status).toBe(200);
+      await db.pg.resume();
+      expect((await get(`${url}/api/releases`)).status).toBe(200);
+    } finally {
+      await db.destroy();
+    }
+  });
+});
