@@ -1,6 +1,5 @@
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
 import knex from 'knex';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
@@ -18,20 +17,11 @@ import {
   SWITCH_AT,
   seedConsoleFleet,
 } from '../helpers/console-fleet.js';
+import { byId, getJson, type Json } from '../helpers/console-json.js';
 import { startConsole } from '../helpers/console-server.js';
 import { tempDirForSuite } from '../helpers/temp-dir.js';
 
-// biome-ignore lint/suspicious/noExplicitAny: the answers are JSON, read field by field
-type Json = Record<string, any>;
-const get = async (url: string, init?: RequestInit) => {
-  const response = await fetch(url, init);
-  return {
-    status: response.status,
-    headers: response.headers,
-    body: (await response.json()) as Json,
-  };
-};
-const byId = (devices: Json[]) => Object.fromEntries(devices.map((d) => [d.id, d]));
+const get = getJson;
 
 describe.each(['sqlite', 'postgres'] as const)('console over %s', (kind) => {
   let db: SeededDatabase;
@@ -253,100 +243,6 @@ describe.each(['sqlite', 'postgres'] as const)('console over %s', (kind) => {
       } finally {
         await reader.destroy();
       }
-    }
-  });
-});
-
-describe('console over a database without ota_rollouts (agents older than automatic halts)', () => {
-  const dir = tempDirForSuite('ota-console-old-');
-  let url: string;
-
-  beforeAll(async () => {
-    const db = await sqliteDatabase(dir);
-    await seedConsoleFleet(db.writer, { rollouts: false });
-    ({ url } = await startConsole(await db.readOnlyEnv(), () => FLEET_NOW, afterAll));
-  });
-
-  it('shows rollouts from the deployments alone, without policy or halt', async () => {
-    const { body } = await get(`${url}/api/releases`);
-    expect(body.rolloutsRecorded).toBe(false);
-    const r = body.releases.find((x: Json) => x.version === '1.2.0');
-    expect(r).toMatchObject({
-      policy: null,
-      halted: null,
-      recorded: null,
-      succeeded: 1,
-      failed: 1,
-      rolledBack: 1,
-    });
-    const fleet = await get(`${url}/api/fleet`);
-    expect(fleet.body.halted).toEqual([]);
-    expect(byId(fleet.body.devices)['pi-stale'].behind).toBe('offline: not seen recently');
-  });
-});
-
-describe('console access', () => {
-  const dir = tempDirForSuite('ota-console-auth-');
-
-  it('refuses to listen beyond loopback without a password, and asks for it when set', async () => {
-    const { loadConsoleConfig } = await import('../../console/src/config.js');
-    const { hashPassword } = await import('../../console/src/password.js');
-    expect(() => loadConsoleConfig({ CONSOLE_HOST: '0.0.0.0' })).toThrow(
-      /^CONSOLE_PASSWORD_FILE: /,
-    );
-    expect(() =>
-      loadConsoleConfig({ CONSOLE_HOST: '0.0.0.0', CONSOLE_PUBLISHED_HOST: '192.168.1.5' }),
-    ).toThrow(/CONSOLE_PASSWORD_FILE/);
-    expect(
-      loadConsoleConfig({ CONSOLE_HOST: '0.0.0.0', CONSOLE_PUBLISHED_HOST: '127.0.0.1' }).password,
-    ).toBeUndefined();
-    expect(() => loadConsoleConfig({ CONSOLE_PORT: 'eighty' })).toThrow(/^CONSOLE_PORT: /);
-
-    const db = await sqliteDatabase(dir);
-    await seedConsoleFleet(db.writer, { rollouts: true });
-    const file = join(dir, 'console-password');
-    const { writeFileSync } = await import('node:fs');
-    writeFileSync(file, `${await hashPassword('correct horse battery')}\n`);
-    const { url } = await startConsole(
-      { ...(await db.readOnlyEnv()), CONSOLE_PASSWORD_FILE: file },
-      () => FLEET_NOW,
-    );
-    const basic = (pw: string) => ({
-      authorization: `Basic ${Buffer.from(`ops:${pw}`).toString('base64')}`,
-    });
-    const none = await fetch(`${url}/api/fleet`);
-    expect(none.status).toBe(401);
-    expect(none.headers.get('www-authenticate')).toMatch(/^Basic /);
-    expect((await fetch(`${url}/api/fleet`, { headers: basic('wrong') })).status).toBe(401);
-    expect(
-      (await fetch(`${url}/api/fleet`, { headers: basic('correct horse battery') })).status,
-    ).toBe(200);
-    expect((await fetch(`${url}/healthz`)).status).toBe(200);
-
-    writeFileSync(file, 'hunter2\n');
-    expect(() => loadConsoleConfig({ CONSOLE_PASSWORD_FILE: file })).toThrow(
-      /^CONSOLE_PASSWORD_FILE: /,
-    );
-  });
-});
-
-describe('console while PostgreSQL is down', () => {
-  it('answers 503 without falling over, and serves again once the database is back', async () => {
-    const db = await postgresDatabase();
-    try {
-      await seedConsoleFleet(db.writer, { rollouts: true });
-      const { url } = await startConsole(await db.readOnlyEnv(), () => FLEET_NOW);
-      expect((await fetch(`${url}/api/fleet`)).status).toBe(200);
-      await db.pg.pause();
-      const down = await get(`${url}/api/fleet`);
-      expect(down.status).toBe(503);
-      expect(down.body).toEqual({ error: 'the central database could not be read' });
-      // The page itself needs no database: it loads and says it could not refresh.
-      expect((await fetch(`${url}/`)).status).toBe(200);
-      await db.pg.resume();
-      expect((await get(`${url}/api/releases`)).status).toBe(200);
-    } finally {
-      await db.destroy();
     }
   });
 });
