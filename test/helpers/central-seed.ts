@@ -30,13 +30,16 @@ export interface SeedDevice {
   readonly agent?: { groups: string[]; channel?: string; pinned?: string; seen?: Date };
 }
 
-export async function writeDevice(db: Knex, d: SeedDevice): Promise<void> {
-  await insertDeviceQuery(db, d.id, new Date(d.lastSeen.getTime() - 86_400_000), {
-    hostname: `host-${d.id}`,
-    app_version: d.version,
-    last_seen: d.lastSeen,
-    status: d.status ?? 'online',
-  });
+/** A device as its app (and, with `agent`, its agent) reports it; `appWrote: false` for agent only. */
+export async function writeDevice(db: Knex, d: SeedDevice & { appWrote?: boolean }): Promise<void> {
+  if (d.appWrote !== false) {
+    await insertDeviceQuery(db, d.id, new Date(d.lastSeen.getTime() - 86_400_000), {
+      hostname: `host-${d.id}`,
+      app_version: d.version,
+      last_seen: d.lastSeen,
+      status: d.status ?? 'online',
+    });
+  }
   if (d.agent) {
     const row: AgentDeviceRow = {
       groups: d.agent.groups.join(','),

@@ -8,7 +8,8 @@ import { createOtaRolloutsTableAsContracted, writeRollout } from './ota-rollouts
  * - pi-ok switched to 1.2.0 (readings from 1.1.0, then from 1.2.0: the chart's version mark);
  * - pi-failed failed 1.2.0, pi-rolled rolled it back (two grouped failure reasons);
  * - pi-stale was last seen two days ago and waits behind the halt;
- * - pi-pinned is pinned to 1.0.0; pi-beta follows the beta channel; pi-noagent has no agent.
+ * - pi-pinned is pinned to 1.0.0; pi-beta follows the beta channel; pi-noagent has no agent;
+ *   pi-newbox has an agent but its app has not written yet.
  */
 // The start of the current minute: the server's clock in the tests, and near the browser's.
 export const FLEET_NOW = Math.floor(Date.now() / 60_000) * 60_000;
@@ -49,6 +50,14 @@ export async function seedConsoleFleet(db: Knex, opts: { rollouts: boolean }): P
     version: '1.1.0',
     lastSeen: minutesAgo(3),
     status: 'stopped',
+  });
+  // Its agent reported, its app never wrote (e.g. the app has not started yet).
+  await writeDevice(db, {
+    id: 'pi-newbox',
+    version: '1.2.0',
+    lastSeen: minutesAgo(1),
+    agent: { groups: ['field'] },
+    appWrote: false,
   });
 
   const at = (ms: number) => new Date(ms);

@@ -117,7 +117,7 @@ describe.each(['sqlite', 'postgres'] as const)('console in Chromium over %s', (k
 
   it('fleet: every device, the stale one marked, the halted rollout shown; refreshes itself', async () => {
     const { page, errors } = await open('/');
-    await waitForCount(page, 'tr[data-device]', 7);
+    await waitForCount(page, 'tr[data-device]', 8);
     const stale = page.locator('tr[data-device="pi-stale"]');
     expect(await stale.getAttribute('class')).toBe('stale');
     expect(await stale.locator('td.behind').textContent()).toBe(`1.2.0 halted: ${HALT_REASON}`);

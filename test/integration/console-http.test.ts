@@ -48,6 +48,7 @@ describe.each(['sqlite', 'postgres'] as const)('console over %s', (kind) => {
     expect(Object.keys(d)).toEqual([
       'pi-beta',
       'pi-failed',
+      'pi-newbox',
       'pi-noagent',
       'pi-ok',
       'pi-pinned',
@@ -72,6 +73,13 @@ describe.each(['sqlite', 'postgres'] as const)('console over %s', (kind) => {
     expect(d['pi-pinned']).toMatchObject({ pinned: '1.0.0', behind: 'pinned to 1.0.0' });
     expect(d['pi-beta']).toMatchObject({ channel: 'beta', newest: '1.3.0-beta.1', behind: null });
     expect(d['pi-noagent']).toMatchObject({ health: 'stopped', channel: 'stable', groups: [] });
+    expect(d['pi-newbox']).toMatchObject({
+      version: null,
+      hostname: null,
+      groups: ['field'],
+      health: 'unknown',
+      behind: '1.2.0 is limited to groups lab',
+    });
   });
 
   it('shows each release against its policy, with outcomes and grouped failure reasons', async () => {

@@ -34,7 +34,7 @@ const outside = ids.find((id) => rolloutBucket(id, '2.0.0') >= 50) ?? '';
 const seen = { stale: false, hasAgent: true };
 
 describe('why a device is not on the newest release', () => {
-  it('names the pin first, then its own attempt, then the halt, groups and percentage', () => {
+  it('names the pin first, then its own attempt, the groups and percentage, then the halt', () => {
     const dev = (id: string, groups: string[] = ['lab'], pinned: string | null = null) => ({
       id,
       groups,
@@ -53,6 +53,13 @@ describe('why a device is not on the newest release', () => {
     expect(whyBehind(dev(inside), '2.0.0', attempt(null), halted, seen)).toBe('updating to 2.0.0');
     expect(whyBehind(dev(inside), '2.0.0', undefined, halted, seen)).toBe(
       '2.0.0 halted: 3 of 10 devices failed',
+    );
+    // A halt keeps back only the devices the rule lets in.
+    expect(whyBehind(dev(inside, ['roof']), '2.0.0', undefined, halted, seen)).toBe(
+      '2.0.0 is limited to groups lab',
+    );
+    expect(whyBehind(dev(outside), '2.0.0', undefined, halted, seen)).toBe(
+      '2.0.0 is at 50%; this device is not in yet',
     );
     const running = rollout('{"percent":50,"groups":["lab"]}');
     expect(whyBehind(dev(inside, ['roof']), '2.0.0', undefined, running, seen)).toBe(

@@ -100,9 +100,9 @@ export function buildFleet(input: FleetInput): FleetDevice[] {
 }
 
 /**
- * Why a device does not run the newest release, from what the database shows, in the order
- * the agent decides: a pin first, then this device's own attempt, the rollout's halt, its
- * groups and percentage (the agent's own bucket function), then the device being offline.
+ * Why a device does not run the newest release, from what the database shows: a pin first,
+ * then this device's own attempt, the release's groups and percentage (the agent's own bucket
+ * function), the rollout's halt (for a device those let in), then the device being offline.
  */
 export function whyBehind(
   device: { id: string; groups: readonly string[]; pinned: string | null },
@@ -117,14 +117,16 @@ export function whyBehind(
     return `${newest} ${what} here${attempt.reason ? `: ${attempt.reason}` : ''}`;
   }
   if (attempt && attempt.outcome === null) return `updating to ${newest}`;
-  if (rollout?.haltedAt)
-    return `${newest} halted${rollout.haltReason ? `: ${rollout.haltReason}` : ''}`;
   const policy = rollout?.policy;
   if (policy?.groups && !policy.groups.some((g) => device.groups.includes(g))) {
     return `${newest} is limited to groups ${policy.groups.join(', ')}`;
   }
   if (policy && rolloutBucket(device.id, newest) >= policy.percent) {
     return `${newest} is at ${policy.percent}%; this device is not in yet`;
+  }
+  // Only for a device the rule lets in: the halt is then what keeps it back.
+  if (rollout?.haltedAt) {
+    return `${newest} halted${rollout.haltReason ? `: ${rollout.haltReason}` : ''}`;
   }
   if (attempt?.outcome === 'abandoned') return `${newest} abandoned here`;
   if (!seen.hasAgent) return 'no agent has reported for this device';
