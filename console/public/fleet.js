@@ -3,6 +3,12 @@ import { ago, badge, getJson, h, refreshEvery, replaceMain } from './common.js';
 // The fleet page: every device, its version and health, and why it is not on the newest.
 let filter = '';
 
+/** The app's last write; the agent's report when the app has never written. */
+function lastSeen(d) {
+  if (d.lastSeen || !d.agentSeen) return ago(d.lastSeen);
+  return `${ago(d.agentSeen)} (agent)`;
+}
+
 function row(d) {
   const link = h('a', { href: `/devices/${encodeURIComponent(d.id)}` }, d.id);
   return h(
@@ -18,7 +24,7 @@ function row(d) {
     h('td', { 'data-label': 'Channel' }, d.channel),
     h('td', { 'data-label': 'Groups' }, d.groups.join(', ')),
     h('td', { 'data-label': 'Health' }, badge(d.health)),
-    h('td', { 'data-label': 'Last seen', title: d.lastSeen ?? '' }, ago(d.lastSeen)),
+    h('td', { 'data-label': 'Last seen', title: d.lastSeen ?? d.agentSeen ?? '' }, lastSeen(d)),
     h('td', { 'data-label': 'Pinned' }, d.pinned ?? ''),
     h('td', { 'data-label': 'Not on newest', class: 'behind' }, d.behind ?? ''),
   );
