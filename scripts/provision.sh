@@ -2,7 +2,7 @@
 # Brings up the real test environment (Docker engine, Node base images, arm64 emulation,
 # registry/Postgres binaries), reusing whatever is already there. Why each piece is made
 # this way: shared/ENVIRONMENT.md. Usage:
-#   scripts/provision.sh [lane=classic|modern] [tools|engine|images|arm64|modern ...]
+#   scripts/provision.sh [lane=classic|modern] [tools|engine|images|arm64|modern|browser ...]
 # (no steps = all). lane=: which engine the engine step leaves running (scripts/engine-lane.sh
 # stops the other); without it, whatever runs stays, else the classic one starts. The modern
 # step only unpacks Docker 26.1 (no switch). stdout: only KEY=VALUE lines, also written to
@@ -104,6 +104,12 @@ step_engine() {
 step_modern() {   # Docker 26.1 + containerd + compose v2 + buildx from Debian 13, unpacked
   [ "$(uname -s)" = Linux ] && is_root_apt || { warn "the modern lane needs Linux as root: skipped"; return 0; }
   bash "$REPO/scripts/engine-lane.sh" install >/dev/null 3>&-
+}
+
+step_browser() {   # Debian's Chromium, for the console's browser tests (playwright-core drives it)
+  if [ -x /usr/bin/chromium ]; then return 0; fi
+  is_root_apt || { warn "/usr/bin/chromium missing and not installable here (not root/no apt): the console's browser tests will fail"; return 0; }
+  apt_install chromium
 }
 
 need_docker() { docker_ok || die "no Docker engine: run '$0 engine' first"; }
@@ -262,10 +268,10 @@ detect_binaries() {   # cheap, so always recomputed
 STEPS=""
 for s in "$@"; do case "$s" in
   lane=classic|lane=modern) LANE="${s#lane=}" ;;
-  tools|engine|images|arm64|modern) STEPS+="$s " ;;
-  *) die "unknown argument '$s' (lane=classic|lane=modern, steps: tools engine images arm64 modern)" ;;
+  tools|engine|images|arm64|modern|browser) STEPS+="$s " ;;
+  *) die "unknown argument '$s' (lane=classic|lane=modern, steps: tools engine images arm64 modern browser)" ;;
 esac; done
-STEPS="${STEPS:-tools engine images arm64}"   # the modern engine is unpacked on demand (lane=modern)
+STEPS="${STEPS:-tools engine images arm64 browser}"   # the modern engine is unpacked on demand (lane=modern)
 # Serialise concurrent runs (parallel CI jobs) where flock exists.
 if have flock; then exec 9>"/tmp/ota-provision.$(id -u).lock"; flock 9; fi
 for k in $KEYS; do printf -v "$k" '%s' ""; done
@@ -274,7 +280,7 @@ for k in $KEYS; do printf -v "$k" '%s' ""; done
   v="${v#\"}"; v="${v%\"}"
   if [[ " $KEYS " == *" $k "* ]]; then printf -v "$k" '%s' "$v"; fi
 done <"$ENV_FILE"
-for s in tools modern engine images arm64; do   # fixed order: tools before engine before images
+for s in tools modern engine images arm64 browser; do   # fixed order: tools before engine before images
   [[ " $STEPS " == *" $s "* ]] || continue
   t0="$(now)"; log "step $s ..."
   "step_$s"

@@ -28,16 +28,23 @@ timed() {   # $1 label, then the command; records how long it took for the summa
 
 # By content, not by date: a fresh checkout or worktree is newer than any installed tree (and a
 # worktree's node_modules may be another checkout's, which npm ci would empty).
-deps_current() {
-  [ -f node_modules/.package-lock.json ] && node -e '
+deps_current() {   # $1: the folder holding package-lock.json (default: here)
+  local dir="${1:-.}"
+  [ -f "$dir/node_modules/.package-lock.json" ] && node -e '
     const read = (f) => JSON.parse(require("fs").readFileSync(f, "utf8")).packages;
-    const want = read("package-lock.json"), have = read("node_modules/.package-lock.json");
+    const dir = process.argv[1];
+    const want = read(dir + "/package-lock.json"), have = read(dir + "/node_modules/.package-lock.json");
     const stale = Object.entries(want).filter(([k, v]) => k && !v.optional && have[k]?.version !== v.version);
-    process.exit(stale.length ? 1 : 0);'
+    process.exit(stale.length ? 1 : 0);' "$dir"
 }
 if ! deps_current; then
   step "npm ci"
   npm ci --no-audit --no-fund
+fi
+# The console has its own dependencies (console/package.json), so the images' lock is untouched.
+if ! deps_current console; then
+  step "npm ci --prefix console"
+  npm ci --prefix console --no-audit --no-fund
 fi
 
 step "provisioning the test environment"
