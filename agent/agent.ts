@@ -1,9 +1,11 @@
+import type { ActionRunner } from './actions/action-runner.js';
 import type { ActionResult, AgentControl, StatusReport } from './control/control-api.js';
 import type { Deployer } from './deploy/deployer.js';
 import type { ImageStore } from './image/image-store.js';
 import type { AgentLogger } from './log.js';
 import type { PollLoop } from './release/poll-loop.js';
 import type { PollResult } from './release/release-watcher.js';
+import type { RemoteAction } from './release/remote-actions.js';
 import { parseVersion, type Version } from './release/version.js';
 import type { CentralReporter, FleetReport } from './report/central-reporter.js';
 import type { AgentState } from './state/agent-state.js';
@@ -21,7 +23,9 @@ export class Agent implements AgentControl {
   private current: Version | undefined;
   private queue: Promise<unknown> = Promise.resolve();
   private updating = false;
+  private acting = false;
   private reporting: Promise<unknown> | undefined;
+  private reportAgain = false;
   private loop: PollLoop | undefined;
 
   constructor(
@@ -33,13 +37,15 @@ export class Agent implements AgentControl {
     private readonly state: AgentState,
     private readonly board: StatusBoard,
     private readonly log: AgentLogger,
-    private readonly reporter?: Pick<CentralReporter, 'sync' | 'fleet'>,
+    private readonly reporter?: Pick<CentralReporter, 'sync' | 'syncActions' | 'fleet'>,
     private readonly groups: readonly string[] = [],
+    private readonly actions?: ActionRunner,
   ) {}
 
   /** Repairs what a previous run left, then starts polling. */
   async start(makeLoop: (agent: Agent) => PollLoop): Promise<void> {
     await this.updater.removeLeftovers();
+    await this.actions?.recover();
     await this.refresh();
     // Resumes a change or a watch window a kill cut short (a watch can take minutes: polls
     // start meanwhile and queue behind it).
@@ -70,6 +76,11 @@ export class Agent implements AgentControl {
    */
   async onPoll(result: PollResult): Promise<void> {
     this.board.lastPoll = result;
+    this.update(result);
+    if (result.actions) this.act(result.actions);
+  }
+
+  private update(result: PollResult): void {
     const target = result.target;
     if (this.pinned || !target || this.updating) return;
     this.updating = true;
@@ -77,6 +88,21 @@ export class Agent implements AgentControl {
       .catch((err) => this.log.error({ err, version: target.version }, 'update failed'))
       .finally(() => {
         this.updating = false;
+      });
+  }
+
+  /**
+   * Queues the policy's remote actions behind whatever change is queued (an action never runs
+   * during a deployment); which are due is decided inside the queue, from the recorded ids.
+   */
+  private act(actions: readonly RemoteAction[]): void {
+    const runner = this.actions;
+    if (!runner || this.acting) return;
+    this.acting = true;
+    this.serial(() => runner.runDue(actions, { id: this.deviceId, groups: this.groups }))
+      .catch((err) => this.log.error({ err }, 'remote actions failed'))
+      .finally(() => {
+        this.acting = false;
       });
   }
 
@@ -99,16 +125,28 @@ export class Agent implements AgentControl {
    * must never delay a change (the queue does not wait for it), and one sync runs at a time.
    */
   private report(): void {
-    if (!this.reporter || this.reporting) return;
+    if (!this.reporter) return;
+    if (this.reporting) {
+      this.reportAgain = true; // what changed meanwhile goes in the next sync, right after
+      return;
+    }
     const reporter = this.reporter;
     this.reporting = this.state
       .history(50)
       .then((rows) =>
         reporter.sync(rows, { groups: this.groups, channel: this.channel, pinned: this.pinned }),
       )
+      .then(async () => {
+        const sent = await reporter.syncActions(await this.state.actions.unreported());
+        for (const a of sent) await this.state.actions.markReported(a.id, a.state);
+      })
       .catch((err) => this.log.warn({ err }, 'central report failed'))
       .finally(() => {
         this.reporting = undefined;
+        if (this.reportAgain) {
+          this.reportAgain = false;
+          this.report();
+        }
       });
   }
 
@@ -159,6 +197,15 @@ export class Agent implements AgentControl {
 
   history(limit: number) {
     return this.state.history(limit);
+  }
+
+  /** Remote actions recorded here, newest first (without diagnostics bundles: see the central database). */
+  async remoteActions(limit: number) {
+    return (await this.state.actions.list(limit)).map((a) =>
+      a.kind === 'diagnostics' && a.detail
+        ? { ...a, detail: `bundle of ${a.detail.length} bytes` }
+        : a,
+    );
   }
 
   async check(): Promise<ActionResult> {
