@@ -7,7 +7,8 @@ export class LogRing {
 
   constructor(
     private readonly size: number,
-    private readonly next: { write(line: string): unknown } | undefined = process.stdout,
+    /** Where every line goes on to; null: nowhere (tests). */
+    private readonly next: { write(line: string): unknown } | null = process.stdout,
   ) {}
 
   /** pino's destination interface: one call per log line. */

@@ -75,7 +75,7 @@ export interface ActionAgentSetup {
  */
 export async function makeActionAgent(setup: ActionAgentSetup) {
   // Larger than a bundle takes (its last 200), so tests can read the order of events.
-  const ring = new LogRing(5_000, undefined);
+  const ring = new LogRing(5_000, null);
   const log = createAgentLogger('debug', ring);
   const images: { store?: DockerImageStore } = {};
   const made = await makeDeployer(setup.stateDir, setup.names, {
