@@ -7,6 +7,7 @@ import type { PollLoop } from './release/poll-loop.js';
 import type { PollResult } from './release/release-watcher.js';
 import type { RemoteAction } from './release/remote-actions.js';
 import { parseVersion, type Version } from './release/version.js';
+import { BackgroundReport } from './report/background-report.js';
 import type { CentralReporter, FleetReport } from './report/central-reporter.js';
 import type { AgentState } from './state/agent-state.js';
 import { previousOf } from './state/device-record.js';
@@ -24,8 +25,7 @@ export class Agent implements AgentControl {
   private queue: Promise<unknown> = Promise.resolve();
   private updating = false;
   private acting = false;
-  private reporting: Promise<unknown> | undefined;
-  private reportAgain = false;
+  private readonly reports: BackgroundReport | undefined;
   private loop: PollLoop | undefined;
 
   constructor(
@@ -40,7 +40,11 @@ export class Agent implements AgentControl {
     private readonly reporter?: Pick<CentralReporter, 'sync' | 'syncActions' | 'fleet'>,
     private readonly groups: readonly string[] = [],
     private readonly actions?: ActionRunner,
-  ) {}
+  ) {
+    this.reports =
+      reporter &&
+      new BackgroundReport(reporter, state, () => ({ groups, channel, pinned: this.pinned }), log);
+  }
 
   /** Repairs what a previous run left, then starts polling. */
   async start(makeLoop: (agent: Agent) => PollLoop): Promise<void> {
@@ -117,37 +121,7 @@ export class Agent implements AgentControl {
     this.failed = new Map(Object.entries(record.failed));
     this.pinned = record.pinned ?? undefined;
     this.current = record.running ? parseVersion(record.running.version) : undefined;
-    this.report();
-  }
-
-  /**
-   * Copies history to the central database in the background: a slow or half-open link to it
-   * must never delay a change (the queue does not wait for it), and one sync runs at a time.
-   */
-  private report(): void {
-    if (!this.reporter) return;
-    if (this.reporting) {
-      this.reportAgain = true; // what changed meanwhile goes in the next sync, right after
-      return;
-    }
-    const reporter = this.reporter;
-    this.reporting = this.state
-      .history(50)
-      .then((rows) =>
-        reporter.sync(rows, { groups: this.groups, channel: this.channel, pinned: this.pinned }),
-      )
-      .then(async () => {
-        const sent = await reporter.syncActions(await this.state.actions.unreported());
-        for (const a of sent) await this.state.actions.markReported(a.id, a.state);
-      })
-      .catch((err) => this.log.warn({ err }, 'central report failed'))
-      .finally(() => {
-        this.reporting = undefined;
-        if (this.reportAgain) {
-          this.reportAgain = false;
-          this.report();
-        }
-      });
+    this.reports?.request();
   }
 
   async status(): Promise<StatusReport> {
