@@ -81,7 +81,7 @@ export class Agent implements AgentControl {
   async onPoll(result: PollResult): Promise<void> {
     this.board.lastPoll = result;
     this.update(result);
-    if (result.actions) this.act(result.actions);
+    if (result.actions) await this.act(result.actions);
   }
 
   private update(result: PollResult): void {
@@ -97,13 +97,22 @@ export class Agent implements AgentControl {
 
   /**
    * Queues the policy's remote actions behind whatever change is queued (an action never runs
-   * during a deployment); which are due is decided inside the queue, from the recorded ids.
+   * during a deployment); which are due is decided again inside the queue, from the recorded
+   * ids. Returns once they are queued (a local read), not once they ran; most polls find none
+   * due, and then nothing is queued.
    */
-  private act(actions: readonly RemoteAction[]): void {
+  private async act(actions: readonly RemoteAction[]): Promise<void> {
     const runner = this.actions;
     if (!runner || this.acting) return;
+    const device = { id: this.deviceId, groups: this.groups };
+    try {
+      if (!(await runner.anyDue(actions, device))) return;
+    } catch (err) {
+      this.log.error({ err }, 'remote actions failed');
+      return;
+    }
     this.acting = true;
-    this.serial(() => runner.runDue(actions, { id: this.deviceId, groups: this.groups }))
+    this.serial(() => runner.runDue(actions, device))
       .catch((err) => this.log.error({ err }, 'remote actions failed'))
       .finally(() => {
         this.acting = false;

@@ -50,6 +50,14 @@ export class ActionRunner {
     }
   }
 
+  /** Whether any is due: most polls find none, and then nothing is queued (nor reported). */
+  async anyDue(
+    actions: readonly RemoteAction[],
+    device: { readonly id: string; readonly groups: readonly string[] },
+  ): Promise<boolean> {
+    return dueActions(actions, await this.ledger.recordedIds(), device).length > 0;
+  }
+
   /** The policy's actions due on this device, one at a time, in policy order. */
   async runDue(
     actions: readonly RemoteAction[],
