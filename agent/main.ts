@@ -182,7 +182,11 @@ async function main(): Promise<void> {
           },
           stateDir: config.stateDir,
           engineDisk: () => images.diskUsage(),
-          secrets: () => [config.token(), config.registryAuth?.password],
+          secrets: () => [
+            config.token(),
+            config.registryAuth?.password,
+            config.appEnv.WEATHER_DB_PASSWORD,
+          ],
         }),
     },
     log.child({ module: 'actions' }),
