@@ -1,10 +1,13 @@
+import type { ActionRunner } from './actions/action-runner.js';
 import type { ActionResult, AgentControl, StatusReport } from './control/control-api.js';
 import type { Deployer } from './deploy/deployer.js';
 import type { ImageStore } from './image/image-store.js';
 import type { AgentLogger } from './log.js';
 import type { PollLoop } from './release/poll-loop.js';
 import type { PollResult } from './release/release-watcher.js';
+import type { RemoteAction } from './release/remote-actions.js';
 import { parseVersion, type Version } from './release/version.js';
+import { BackgroundReport } from './report/background-report.js';
 import type { CentralReporter, FleetReport } from './report/central-reporter.js';
 import type { AgentState } from './state/agent-state.js';
 import { previousOf } from './state/device-record.js';
@@ -21,7 +24,8 @@ export class Agent implements AgentControl {
   private current: Version | undefined;
   private queue: Promise<unknown> = Promise.resolve();
   private updating = false;
-  private reporting: Promise<unknown> | undefined;
+  private acting = false;
+  private readonly reports: BackgroundReport | undefined;
   private loop: PollLoop | undefined;
 
   constructor(
@@ -33,13 +37,19 @@ export class Agent implements AgentControl {
     private readonly state: AgentState,
     private readonly board: StatusBoard,
     private readonly log: AgentLogger,
-    private readonly reporter?: Pick<CentralReporter, 'sync' | 'fleet'>,
+    private readonly reporter?: Pick<CentralReporter, 'sync' | 'syncActions' | 'fleet'>,
     private readonly groups: readonly string[] = [],
-  ) {}
+    private readonly actions?: ActionRunner,
+  ) {
+    this.reports =
+      reporter &&
+      new BackgroundReport(reporter, state, () => ({ groups, channel, pinned: this.pinned }), log);
+  }
 
   /** Repairs what a previous run left, then starts polling. */
   async start(makeLoop: (agent: Agent) => PollLoop): Promise<void> {
     await this.updater.removeLeftovers();
+    await this.actions?.recover();
     await this.refresh();
     // Resumes a change or a watch window a kill cut short (a watch can take minutes: polls
     // start meanwhile and queue behind it).
@@ -70,6 +80,11 @@ export class Agent implements AgentControl {
    */
   async onPoll(result: PollResult): Promise<void> {
     this.board.lastPoll = result;
+    this.update(result);
+    if (result.actions) await this.act(result.actions);
+  }
+
+  private update(result: PollResult): void {
     const target = result.target;
     if (this.pinned || !target || this.updating) return;
     this.updating = true;
@@ -77,6 +92,30 @@ export class Agent implements AgentControl {
       .catch((err) => this.log.error({ err, version: target.version }, 'update failed'))
       .finally(() => {
         this.updating = false;
+      });
+  }
+
+  /**
+   * Queues the policy's remote actions behind whatever change is queued (an action never runs
+   * during a deployment); which are due is decided again inside the queue, from the recorded
+   * ids. Returns once they are queued (a local read), not once they ran; most polls find none
+   * due, and then nothing is queued.
+   */
+  private async act(actions: readonly RemoteAction[]): Promise<void> {
+    const runner = this.actions;
+    if (!runner || this.acting) return;
+    const device = { id: this.deviceId, groups: this.groups };
+    try {
+      if (!(await runner.anyDue(actions, device))) return;
+    } catch (err) {
+      this.log.error({ err }, 'remote actions failed');
+      return;
+    }
+    this.acting = true;
+    this.serial(() => runner.runDue(actions, device))
+      .catch((err) => this.log.error({ err }, 'remote actions failed'))
+      .finally(() => {
+        this.acting = false;
       });
   }
 
@@ -91,25 +130,7 @@ export class Agent implements AgentControl {
     this.failed = new Map(Object.entries(record.failed));
     this.pinned = record.pinned ?? undefined;
     this.current = record.running ? parseVersion(record.running.version) : undefined;
-    this.report();
-  }
-
-  /**
-   * Copies history to the central database in the background: a slow or half-open link to it
-   * must never delay a change (the queue does not wait for it), and one sync runs at a time.
-   */
-  private report(): void {
-    if (!this.reporter || this.reporting) return;
-    const reporter = this.reporter;
-    this.reporting = this.state
-      .history(50)
-      .then((rows) =>
-        reporter.sync(rows, { groups: this.groups, channel: this.channel, pinned: this.pinned }),
-      )
-      .catch((err) => this.log.warn({ err }, 'central report failed'))
-      .finally(() => {
-        this.reporting = undefined;
-      });
+    this.reports?.request();
   }
 
   async status(): Promise<StatusReport> {
@@ -159,6 +180,15 @@ export class Agent implements AgentControl {
 
   history(limit: number) {
     return this.state.history(limit);
+  }
+
+  /** Remote actions recorded here, newest first (without diagnostics bundles: see the central database). */
+  async remoteActions(limit: number) {
+    return (await this.state.actions.list(limit)).map((a) =>
+      a.kind === 'diagnostics' && a.detail
+        ? { ...a, detail: `bundle of ${a.detail.length} bytes` }
+        : a,
+    );
   }
 
   async check(): Promise<ActionResult> {

@@ -6,8 +6,11 @@ import { ConfigError } from '../common/config-error.js';
 import { readDbConfig } from '../common/db-config.js';
 import { envReader } from '../common/env-reader.js';
 import { knexConnection } from '../common/knex-connection.js';
+import { ActionRunner } from './actions/action-runner.js';
+import { collectDiagnostics, LOG_LINES } from './actions/diagnostics.js';
 import { Agent } from './agent.js';
 import { ledgerFile, loadAgentConfig, policyFile } from './config.js';
+import type { StatusReport } from './control/control-api.js';
 import { serveControl } from './control/control-server.js';
 import type { AppRunSpec } from './deploy/container-runtime.js';
 import { Deployer } from './deploy/deployer.js';
@@ -17,6 +20,7 @@ import { deviceIdOfApps, loadOrCreateDeviceId } from './device-id.js';
 import { loadDockerode } from './docker-client.js';
 import { DockerImageStore } from './image/docker-image-store.js';
 import { createAgentLogger } from './log.js';
+import { LogRing } from './log-ring.js';
 import { gitClient } from './release/git-client.js';
 import { GitReleaseSource } from './release/git-release-source.js';
 import { PollLoop } from './release/poll-loop.js';
@@ -43,7 +47,9 @@ function loadConfigOrExit() {
 
 async function main(): Promise<void> {
   const config = loadConfigOrExit();
-  const log = createAgentLogger(config.logLevel);
+  // Every line goes to stdout as before; the last ones are kept for diagnostics bundles.
+  const ring = new LogRing(LOG_LINES);
+  const log = createAgentLogger(config.logLevel, ring);
   const Docker = loadDockerode();
   const docker = new Docker();
   const engine = await docker.version();
@@ -157,7 +163,35 @@ async function main(): Promise<void> {
     log.child({ module: 'release' }),
   );
   if (!reporter) log.info('central reporting off: the app data volume is not mounted at /data');
-  const agent = new Agent(
+  const actions: ActionRunner = new ActionRunner(
+    state.actions,
+    {
+      running: () => deployer.running(),
+      checkHealth: (id, version) => deployer.checkHealth(id, version),
+      restart: (id, timeoutS) => runtime.restart(id, timeoutS),
+    },
+    {
+      stopTimeoutS: 10,
+      diagnostics: (): Promise<string> =>
+        collectDiagnostics({
+          status: (): Promise<StatusReport> => agent.status(),
+          agentLog: () => ring.tail(),
+          appLog: async (tail) => {
+            const app = await deployer.running();
+            return app ? runtime.logs(app.id, tail) : [];
+          },
+          stateDir: config.stateDir,
+          engineDisk: () => images.diskUsage(),
+          secrets: () => [
+            config.token(),
+            config.registryAuth?.password,
+            config.appEnv.WEATHER_DB_PASSWORD,
+          ],
+        }),
+    },
+    log.child({ module: 'actions' }),
+  );
+  const agent: Agent = new Agent(
     deviceId,
     config.channel,
     updater,
@@ -168,6 +202,7 @@ async function main(): Promise<void> {
     log,
     reporter,
     config.groups,
+    actions,
   );
   const control = serveControl(
     join(config.stateDir, 'agent.sock'),

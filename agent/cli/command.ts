@@ -5,7 +5,9 @@ export const USAGE = `usage: ota <command> [--json]
   status              device, running and previous version, activity, last poll, failed versions
   history [N] [--verbose]
                       the last N deployments (default ${HISTORY_DEFAULT}), one line each;
-                      --verbose adds every line of each reason (e.g. a failed build's output)
+                      --verbose adds every line of each reason (e.g. a failed build's output);
+                      then the last N remote actions
+  actions [N]         the last N remote actions (id, action, outcome, time)
   check               poll for a new release now
   rollback [VERSION]  back to the previous version, or to a kept VERSION
   pin VERSION         stay on VERSION (switching to it if it is kept); ignore new releases
@@ -32,6 +34,7 @@ export type Command =
       /** Every line of each reason (a failed build's output), not only the first. */
       readonly verbose: boolean;
     }
+  | { readonly name: 'actions'; readonly json: boolean; readonly limit: number }
   | { readonly name: 'rollback'; readonly json: boolean; readonly version: string | undefined }
   | { readonly name: 'pin' | 'retry'; readonly json: boolean; readonly version: string };
 
@@ -44,6 +47,7 @@ const POSITIONAL: Record<CommandName, readonly string[]> = {
   unpin: [],
   fleet: [],
   history: ['N'],
+  actions: ['N'],
   rollback: ['VERSION'],
   pin: ['VERSION'],
   retry: ['VERSION'],
@@ -88,6 +92,12 @@ export function parseCommand(argv: readonly string[]): Command {
         json,
         limit: value === undefined ? HISTORY_DEFAULT : parseHistoryLimit(value, 'N'),
         verbose: options.includes('--verbose'),
+      };
+    case 'actions':
+      return {
+        name,
+        json,
+        limit: value === undefined ? HISTORY_DEFAULT : parseHistoryLimit(value, 'N'),
       };
     case 'rollback':
       return {

@@ -4,9 +4,11 @@ import { join } from 'node:path';
 import type { ActionResult, StatusReport } from '../control/control-api.js';
 import { InvalidArgumentError } from '../errors.js';
 import type { FleetReport } from '../report/central-reporter.js';
+import type { ActionRecord } from '../state/action-ledger.js';
 import type { Deployment } from '../state/agent-state.js';
 import { type Command, parseCommand, USAGE, usageOf } from './command.js';
 import { formatAction, formatFleet, formatHistory, formatStatus } from './format.js';
+import { formatActions } from './format-actions.js';
 
 /** The agent refused the request as malformed (HTTP 400): a usage error, like a bad argument. */
 class RefusedRequest extends Error {}
@@ -51,9 +53,20 @@ async function run(command: Exclude<Command, { name: 'help' }>): Promise<number>
     case 'fleet':
       print(await call('GET', '/fleet'), (f: FleetReport) => formatFleet(f));
       return 0;
-    case 'history':
-      print(await call('GET', `/history?limit=${command.limit}`), (h: Deployment[]) =>
-        formatHistory(h, command.verbose),
+    case 'history': {
+      const deployments = await call('GET', `/history?limit=${command.limit}`);
+      if (command.json) {
+        print(deployments, () => ''); // the JSON stays the deployments; `ota actions --json`
+        return 0;
+      }
+      const actions = (await call('GET', `/actions?limit=${command.limit}`)) as ActionRecord[];
+      console.log(formatHistory(deployments as Deployment[], command.verbose));
+      if (actions.length > 0) console.log(`remote actions\n${formatActions(actions)}`);
+      return 0;
+    }
+    case 'actions':
+      print(await call('GET', `/actions?limit=${command.limit}`), (a: ActionRecord[]) =>
+        formatActions(a),
       );
       return 0;
     case 'check':

@@ -1,5 +1,6 @@
 import type { RolloutView } from '../release/release-watcher.js';
 import type { FleetReport } from '../report/central-reporter.js';
+import type { ActionRecord } from '../state/action-ledger.js';
 import type { Deployment } from '../state/agent-state.js';
 
 export interface StatusReport {
@@ -55,6 +56,8 @@ export interface ActionResult {
 export interface AgentControl {
   status(): Promise<StatusReport>;
   history(limit: number): Promise<Deployment[]>;
+  /** Remote actions recorded on this device, newest first (a diagnostics bundle only sized). */
+  remoteActions(limit: number): Promise<ActionRecord[]>;
   check(): Promise<ActionResult>;
   rollback(version: string | undefined): Promise<ActionResult>;
   pin(version: string): Promise<ActionResult>;

@@ -58,11 +58,11 @@ async function dispatch(req: IncomingMessage, control: AgentControl): Promise<un
         return control.status();
       case 'GET /fleet':
         return control.fleet();
-      case 'GET /history': {
-        const limit = url.searchParams.get('limit');
-        return control.history(
-          limit === null ? HISTORY_DEFAULT : parseHistoryLimit(limit, 'limit'),
-        );
+      case 'GET /history':
+      case 'GET /actions': {
+        const text = url.searchParams.get('limit');
+        const limit = text === null ? HISTORY_DEFAULT : parseHistoryLimit(text, 'limit');
+        return route === 'GET /history' ? control.history(limit) : control.remoteActions(limit);
       }
     }
   }

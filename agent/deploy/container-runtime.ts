@@ -55,6 +55,10 @@ export interface ContainerRuntime {
    * False for a failed check, a stopped container or one without a check.
    */
   probe(id: string): Promise<boolean>;
+  /** Restarts a running container (SIGTERM, SIGKILL after `timeoutS`, start): a remote action. */
+  restart(id: string, timeoutS: number): Promise<void>;
+  /** The last `tail` lines the container wrote (stdout and stderr, in order). */
+  logs(id: string, tail: number): Promise<string[]>;
   /** Makes sure the agent's network and data volume exist (labelled). */
   prepare(spec: Pick<AppRunSpec, 'network' | 'dataVolume'>): Promise<void>;
 }

@@ -11,7 +11,7 @@ import {
 } from '../state/device-record.js';
 import type { AppContainer, ContainerRuntime } from './container-runtime.js';
 import { isUp, planAbort, planFinish, planSettle, planStart, type TargetImage } from './plan.js';
-import { type ExecutorOptions, StepExecutor } from './step-executor.js';
+import { type ExecutorOptions, type GateResult, StepExecutor } from './step-executor.js';
 import { WatchRunner } from './watch-runner.js';
 
 export interface DeployerOptions extends Omit<ExecutorOptions, 'now'> {
@@ -78,6 +78,15 @@ export class Deployer {
   async running(): Promise<AppContainer | undefined> {
     const up = (await this.runtime.list()).filter((c) => c.state === 'running');
     return up.length === 1 ? up[0] : undefined;
+  }
+
+  /**
+   * The health gate of a deployment, on a container that runs already (remote actions:
+   * restart-app, health-check): healthy within the timeout, or why not.
+   */
+  checkHealth(container: string, version: string): Promise<GateResult> {
+    const timeoutMs = this.options.healthTimeoutMs;
+    return this.exec.run([{ action: 'await-healthy', container, version, timeoutMs }], undefined);
   }
 
   /** What `ota rollback` goes back to, from the record (never from a window of history). */

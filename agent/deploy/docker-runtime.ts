@@ -8,6 +8,7 @@ import type {
   Health,
   RunState,
 } from './container-runtime.js';
+import { logLines } from './log-frames.js';
 import { probeOnce } from './readiness-probe.js';
 
 const isNotFound = (err: unknown) => (err as { statusCode?: number }).statusCode === 404;
@@ -107,6 +108,17 @@ export class DockerContainerRuntime implements ContainerRuntime {
     } catch (err) {
       if (!isNotFound(err)) throw err;
     }
+  }
+
+  async restart(id: string, timeoutS: number): Promise<void> {
+    await this.docker.getContainer(id).restart({ t: timeoutS });
+  }
+
+  async logs(id: string, tail: number): Promise<string[]> {
+    const raw = (await this.docker
+      .getContainer(id)
+      .logs({ stdout: true, stderr: true, tail, follow: false })) as unknown as Buffer;
+    return logLines(Buffer.from(raw)).slice(-tail);
   }
 
   async probe(id: string): Promise<boolean> {

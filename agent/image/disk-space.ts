@@ -15,6 +15,24 @@ export interface DiskSpaceOptions {
   readonly path?: string | undefined;
 }
 
+/** Free and total bytes of a filesystem, for diagnostics; null where it cannot be read. */
+export interface DiskUsage {
+  readonly path: string | undefined;
+  readonly free: number | null;
+  readonly total: number | null;
+}
+
+/** statfs of a path; nulls when it cannot be read. */
+export async function diskUsageOf(path: string | undefined): Promise<DiskUsage> {
+  if (path === undefined) return { path, free: null, total: null };
+  try {
+    const fs = await statfs(path);
+    return { path, free: fs.bavail * fs.bsize, total: fs.blocks * fs.bsize };
+  } catch {
+    return { path, free: null, total: null };
+  }
+}
+
 /** Why a candidate path was not used, for the log. */
 interface Checked {
   readonly path: string;
@@ -55,6 +73,12 @@ export class EngineDiskSpace {
       }
       return { free: Number.POSITIVE_INFINITY, path };
     }
+  }
+
+  /** Where the engine stores images, measured as for the check (diagnostics). */
+  async usage(): Promise<DiskUsage> {
+    this.resolved ??= await this.resolve();
+    return diskUsageOf(this.resolved.path);
   }
 
   /** Throws DiskSpaceError (and logs it) when less than minFreeBytes is free. */

@@ -7,7 +7,7 @@ import { LABEL, MANAGED_BY, managedFilter, managedLabels, OCI } from '../labels.
 import type { AgentLogger } from '../log.js';
 import { isOurs, toAppImage } from './app-image.js';
 import { keepStageCache } from './build-stages.js';
-import { EngineDiskSpace } from './disk-space.js';
+import { type DiskUsage, EngineDiskSpace } from './disk-space.js';
 import { type BuildOptions, runBuild } from './engine-build.js';
 import { messageOf, pullError, statusOf } from './engine-errors.js';
 import type { AppImage, ImageStore, ProgressEvent, ReleaseToInstall } from './image-store.js';
@@ -199,6 +199,10 @@ export class DockerImageStore implements ImageStore {
 
   async freeBytes(): Promise<number> {
     return (await this.disk.free()).free;
+  }
+
+  diskUsage(): Promise<DiskUsage> {
+    return this.disk.usage();
   }
 
   private runBuild(version: string, context: NodeJS.ReadableStream, options: BuildOptions) {

@@ -1,3 +1,5 @@
+import type { DiskUsage } from './disk-space.js';
+
 /** What the agent knows about one version's image on this device. */
 export interface AppImage {
   /** Image id (sha256:...). */
@@ -54,4 +56,6 @@ export interface ImageStore {
   remove(version: string): Promise<void>;
   /** Free bytes on the engine's storage, for the disk-space check before build/pull. */
   freeBytes(): Promise<number>;
+  /** Free and total bytes on the engine's storage, where visible (diagnostics). */
+  diskUsage(): Promise<DiskUsage>;
 }

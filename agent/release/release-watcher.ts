@@ -13,6 +13,7 @@ import { KnownTags } from './known-tags.js';
 import { PolicyTracker } from './policy-tracker.js';
 import { matchesPrefixes, pollPrefixes } from './poll-prefixes.js';
 import type { ReleaseSource, RemoteTag } from './release-source.js';
+import type { RemoteAction } from './remote-actions.js';
 import { downgradeReason, heldAt, type RolloutPolicy } from './rollout-policy.js';
 import { type Candidate, type Exclusion, onChannel, selectTarget } from './select.js';
 import type { TagLedger } from './tag-ledger.js';
@@ -69,6 +70,8 @@ export interface PollResult {
   readonly refusals?: readonly string[];
   /** Releases with halt criteria this poll evaluated (read from the central database). */
   readonly rollouts?: readonly RolloutView[];
+  /** The remote actions of the policy in force (which are due here is the agent's call). */
+  readonly actions?: readonly RemoteAction[];
 }
 
 /** Decides, at each poll, which released version this device should run. */
@@ -166,6 +169,7 @@ export class ReleaseWatcher {
         policy: this.policies.commit,
         refusals: [...this.refusals(), ...conflicts.values()],
         ...(rollouts.length > 0 ? { rollouts } : {}),
+        ...(policy.actions.length > 0 ? { actions: policy.actions } : {}),
       });
       if (!target || (current && target.version.text === current.text)) return done(undefined);
       if (current && !down && compareVersions(target.version, current) < 0) return done(undefined);

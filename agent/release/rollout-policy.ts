@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import { type HaltCriteria, parseHaltCriteria } from './halt-criteria.js';
 import { PolicyError } from './policy-error.js';
+import { parseActions, type RemoteAction } from './remote-actions.js';
 
 export { PolicyError };
 
@@ -25,9 +26,11 @@ export interface RolloutPolicy {
   readonly releases: ReadonlyMap<string, ReleaseRule>;
   /** group -> version that group is held at. */
   readonly holds: ReadonlyMap<string, string>;
+  /** One-shot remote actions (remote-actions.ts), in the policy's order. */
+  readonly actions: readonly RemoteAction[];
 }
 
-export const EMPTY_POLICY: RolloutPolicy = { releases: new Map(), holds: new Map() };
+export const EMPTY_POLICY: RolloutPolicy = { releases: new Map(), holds: new Map(), actions: [] };
 
 const GROUP = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
 const VERSION = /^\d+\.\d+\.\d+(?:-[0-9A-Za-z.-]+)?$/;
@@ -41,7 +44,8 @@ export function parsePolicy(text: string): RolloutPolicy {
   }
   if (!isObject(raw)) throw new PolicyError('the policy must be a JSON object');
   for (const key of Object.keys(raw)) {
-    if (key !== 'releases' && key !== 'holds') throw new PolicyError(`unknown key "${key}"`);
+    if (key !== 'releases' && key !== 'holds' && key !== 'actions')
+      throw new PolicyError(`unknown key "${key}"`);
   }
   const releases = new Map<string, ReleaseRule>();
   const rawReleases = raw.releases ?? {};
@@ -86,7 +90,7 @@ export function parsePolicy(text: string): RolloutPolicy {
     }
     holds.set(group, version);
   }
-  return { releases, holds };
+  return { releases, holds, actions: parseActions(raw.actions) };
 }
 
 function isObject(value: unknown): value is Record<string, unknown> {

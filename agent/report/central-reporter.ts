@@ -1,13 +1,17 @@
 import type { Knex } from 'knex';
 import { sharedMigrations } from '../../common/migration-source.js';
 import type { AgentLogger } from '../log.js';
+import type { ActionRecord } from '../state/action-ledger.js';
 import type { Deployment } from '../state/agent-state.js';
+import { createActions } from './actions-migration.js';
 import {
   fleetDevicesQuery,
   fleetRolloutRowsQuery,
+  insertActionQuery,
   insertAgentDeviceQuery,
   insertDeploymentQuery,
   rolloutOutcomesQuery,
+  updateActionQuery,
   updateAgentDeviceQuery,
   updateDeploymentQuery,
 } from './reporter-queries.js';
@@ -58,6 +62,7 @@ export const reporterMigrations = sharedMigrations('ota_migrations', {
   '20261123150000_ota_deployments': createDeployments,
   '20261123170000_ota_devices': createDevices,
   '20261124120000_ota_rollouts': createRollouts,
+  '20261124150000_ota_actions': createActions,
 });
 
 export interface DeviceInfo {
@@ -115,10 +120,7 @@ export class CentralReporter {
   async sync(deployments: readonly Deployment[], device?: DeviceInfo): Promise<boolean> {
     if (!this.ready()) return false;
     try {
-      if (!this.migrated) {
-        await this.db.migrate.latest(reporterMigrations);
-        this.migrated = true;
-      }
+      await this.migrate();
       for (const d of deployments) {
         const key = { device_id: this.deviceId, local_id: d.id };
         const row = {
@@ -149,6 +151,40 @@ export class CentralReporter {
       this.log.warn({ err }, 'could not report deployments to the central database; will retry');
       return false;
     }
+  }
+
+  /**
+   * Copies remote actions (their current state) into ota_actions. Returns the ones now there,
+   * so the caller marks only those sent; the rest go again at the next sync.
+   */
+  async syncActions(actions: readonly ActionRecord[]): Promise<ActionRecord[]> {
+    const sent: ActionRecord[] = [];
+    if (actions.length === 0 || !this.ready()) return sent;
+    try {
+      await this.migrate();
+      for (const a of actions) {
+        const key = { device_id: this.deviceId, action_id: a.id };
+        const row = {
+          action: a.kind,
+          outcome: a.state === 'started' ? null : a.state,
+          detail: a.detail,
+          started_at: new Date(a.startedAt),
+          finished_at: a.finishedAt ? new Date(a.finishedAt) : null,
+        };
+        const updated = await updateActionQuery(this.db, key, row);
+        if (updated === 0) await insertActionQuery(this.db, key, row);
+        sent.push(a);
+      }
+    } catch (err) {
+      this.log.warn({ err }, 'could not report remote actions to the central database; will retry');
+    }
+    return sent;
+  }
+
+  private async migrate(): Promise<void> {
+    if (this.migrated) return;
+    await this.db.migrate.latest(reporterMigrations);
+    this.migrated = true;
   }
 
   /** Devices by version and group, and each version's rollout outcomes, fleet-wide. */

@@ -46,6 +46,28 @@ export function insertAgentDeviceQuery(db: Knex, deviceId: string, row: AgentDev
   return db('ota_devices').insert({ device_id: deviceId, ...row });
 }
 
+export interface ActionKey {
+  readonly device_id: string;
+  readonly action_id: string;
+}
+
+export interface ActionRow {
+  readonly action: string;
+  readonly outcome: string | null;
+  readonly detail: string | null;
+  readonly started_at: Date;
+  readonly finished_at: Date | null;
+}
+
+/** Resolves to the number of rows updated. */
+export function updateActionQuery(db: Knex, key: ActionKey, row: ActionRow) {
+  return db('ota_actions').where(key).update(row);
+}
+
+export function insertActionQuery(db: Knex, key: ActionKey, row: ActionRow) {
+  return db('ota_actions').insert({ ...key, ...row });
+}
+
 /** The app's devices with the groups the agent reported for each. */
 export function fleetDevicesQuery(db: Knex) {
   return db('devices as d')

@@ -1,4 +1,5 @@
 import type { Knex } from 'knex';
+import { ActionLedger } from './action-ledger.js';
 import { clearFailed, type DeviceRecord, markFailed, parseRecord } from './device-record.js';
 import { agentMigrationSource } from './migrations/index.js';
 
@@ -20,14 +21,19 @@ export interface Deployment {
 const iso = (value: unknown): string => new Date(value as string | number).toISOString();
 
 /**
- * The agent's own SQLite database (on its state volume): the device record, and the
- * deployments table, an audit log that is never read to decide.
+ * The agent's own SQLite database (on its state volume): the device record, the deployments
+ * table (an audit log that is never read to decide) and the remote actions recorded.
  */
 export class AgentState {
+  /** Remote actions recorded on this device (same database). */
+  readonly actions: ActionLedger;
+
   constructor(
     private readonly db: Knex,
     private readonly now: () => Date = () => new Date(),
-  ) {}
+  ) {
+    this.actions = new ActionLedger(db, now);
+  }
 
   /** knex settings for the state file; main.ts calls knex() with them. */
   static knexConfig(file: string): Knex.Config {

@@ -54,6 +54,8 @@ class OwnContainers implements ContainerRuntime {
   stop = (id: string, timeoutS: number) => this.real.stop(id, timeoutS);
   remove = (id: string) => this.real.remove(id);
   probe = (id: string) => this.real.probe(id);
+  restart = (id: string, timeoutS: number) => this.real.restart(id, timeoutS);
+  logs = (id: string, tail: number) => this.real.logs(id, tail);
   prepare = (spec: Pick<AppRunSpec, 'network' | 'dataVolume'>) => this.real.prepare(spec);
 }
 

@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ActionResult, AgentControl, StatusReport } from '../../agent/control/control-api.js';
 import { serveControl } from '../../agent/control/control-server.js';
+import type { ActionRecord } from '../../agent/state/action-ledger.js';
 import type { Deployment } from '../../agent/state/agent-state.js';
 import { captureLog } from '../helpers/capture-log.js';
 import { REPO_ROOT } from '../helpers/docker-cli.js';
@@ -41,6 +42,10 @@ class RecordingAgent implements AgentControl {
   }
   async history(limit: number): Promise<Deployment[]> {
     this.record(`history ${limit}`);
+    return [];
+  }
+  async remoteActions(limit: number): Promise<ActionRecord[]> {
+    this.record(`actions ${limit}`);
     return [];
   }
   async check(): Promise<ActionResult> {
@@ -162,13 +167,20 @@ describe('ota and the control socket refuse malformed input and keep answering',
     expect((await ota('history', '5')).code).toBe(0);
     expect((await ota('history')).code).toBe(0);
     expect((await ota('history', '3', '--verbose')).code).toBe(0);
+    expect((await ota('history', '4', '--json')).code).toBe(0);
+    expect((await ota('actions', '7')).code).toBe(0);
     expect(agent.calls).toEqual([
       'pin 1.2.0',
       'rollback undefined',
       'rollback 1.0.0-beta.2',
       'history 5',
+      'actions 5',
       'history 20',
+      'actions 20',
       'history 3',
+      'actions 3',
+      'history 4',
+      'actions 7',
     ]);
   });
 
@@ -185,6 +197,7 @@ describe('ota and the control socket refuse malformed input and keep answering',
     ['a negative limit', 'GET', '/history?limit=-5', undefined, 'limit'],
     ['a limit that is not a number', 'GET', '/history?limit=abc', undefined, 'limit'],
     ['a limit too large', 'GET', '/history?limit=1e9', undefined, 'limit'],
+    ['a negative action limit', 'GET', '/actions?limit=-1', undefined, 'limit'],
   ])(
     '%s (%s %s): 400 naming the field, nothing reaches the agent',
     async (_, method, path, body, argument) => {

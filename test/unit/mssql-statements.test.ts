@@ -8,12 +8,14 @@ import { reporterMigrations } from '../../agent/report/central-reporter.js';
 import {
   fleetDevicesQuery,
   fleetRolloutRowsQuery,
+  insertActionQuery,
   insertAgentDeviceQuery,
   insertDeploymentQuery,
   insertRolloutQuery,
   rolloutCountsQuery,
   rolloutHaltsQuery,
   rolloutOutcomesQuery,
+  updateActionQuery,
   updateAgentDeviceQuery,
   updateDeploymentQuery,
   updateRolloutQuery,
@@ -147,6 +149,7 @@ describe('central database statements in the mssql dialect (compiled, not run)',
       'CREATE TABLE [ota_deployments]',
       'CREATE TABLE [ota_devices]',
       'CREATE TABLE [ota_rollouts]',
+      'CREATE TABLE [ota_actions]',
     ]);
     for (const s of ddl) expectTsql(s);
     // Timestamps keep their offset; `commit`, a T-SQL keyword, is a column only in brackets.
@@ -154,6 +157,9 @@ describe('central database statements in the mssql dialect (compiled, not run)',
     expect(ddl[3]?.sql).toContain('[commit] nvarchar(64) null');
     expect(ddl[3]?.sql).toContain('PRIMARY KEY ([device_id], [local_id])');
     expect(ddl[5]?.sql).toContain('[halted_at] datetimeoffset null');
+    // A diagnostics bundle is far over 4,000 characters: nvarchar(max), not nvarchar(255).
+    expect(ddl[6]?.sql).toContain('[detail] nvarchar(max) null');
+    expect(ddl[6]?.sql).toContain('PRIMARY KEY ([device_id], [action_id])');
   });
 
   it("every statement of the app's upload, device row and retention", () => {
@@ -223,6 +229,25 @@ describe('central database statements in the mssql dialect (compiled, not run)',
       'update [ota_rollouts] set [policy] = @p0, [tried] = @p1, [failed] = @p2, [halted_at] = coalesce([halted_at], @p3), [halt_reason] = coalesce([halt_reason], @p4), [updated_at] = @p5, [updated_by] = @p6 where [version] = @p7;select @@rowcount',
       'insert into [ota_rollouts] ([failed], [halt_reason], [halted_at], [policy], [tried], [updated_at], [updated_by], [version]) values (@p0, @p1, @p2, @p3, @p4, @p5, @p6, @p7)',
       'select * from [ota_rollouts] order by [version] asc',
+    ]);
+  });
+
+  it("every statement of the agent's remote action report", () => {
+    const key = { device_id: 'pi-1', action_id: 'restart-2026-11-24' };
+    const row = {
+      action: 'restart-app',
+      outcome: 'succeeded',
+      detail: '1.4.2 restarted, healthy',
+      started_at: new Date(0),
+      finished_at: new Date(1),
+    };
+    const statements = [updateActionQuery(mssql, key, row), insertActionQuery(mssql, key, row)].map(
+      compile,
+    );
+    for (const s of statements) expectTsql(s);
+    expect(statements.map((s) => s.sql)).toEqual([
+      'update [ota_actions] set [action] = @p0, [outcome] = @p1, [detail] = @p2, [started_at] = @p3, [finished_at] = @p4 where [device_id] = @p5 and [action_id] = @p6;select @@rowcount',
+      'insert into [ota_actions] ([action], [action_id], [detail], [device_id], [finished_at], [outcome], [started_at]) values (@p0, @p1, @p2, @p3, @p4, @p5, @p6)',
     ]);
   });
 });

@@ -100,6 +100,14 @@ describe('ota command lines', () => {
       limit: 20,
       verbose: true,
     });
+    expect(parseCommand(['actions'])).toEqual({ name: 'actions', json: false, limit: 20 });
+    expect(parseCommand(['actions', '5', '--json'])).toEqual({
+      name: 'actions',
+      json: true,
+      limit: 5,
+    });
+    expect(() => parseCommand(['actions', '-1'])).toThrow(/N: expected a whole number/);
+    expect(() => parseCommand(['actions', '--verbose'])).toThrow(/option: expected --json/);
     expect(parseCommand(['rollback'])).toEqual({
       name: 'rollback',
       json: false,
