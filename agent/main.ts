@@ -186,6 +186,8 @@ async function main(): Promise<void> {
             config.token(),
             config.registryAuth?.password,
             config.appEnv.WEATHER_DB_PASSWORD,
+            // The password in use, also when it came from WEATHER_DB_PASSWORD_FILE.
+            central.client === 'sqlite' ? undefined : central.password,
           ],
         }),
     },

@@ -19,11 +19,18 @@ export interface DiagnosticsSources {
   readonly secrets: () => readonly (string | undefined)[];
 }
 
-/** Replaces every occurrence of each secret (of 4 characters or more) with [redacted]. Pure. */
+/**
+ * Replaces every occurrence of each secret (of 4 characters or more) with [redacted], also as
+ * it appears escaped inside JSON text once or twice (a log line is JSON; the bundle holds it as
+ * a JSON string). Pure.
+ */
 export function scrub(text: string, secrets: readonly (string | undefined)[]): string {
   let out = text;
   for (const secret of secrets) {
-    if (secret && secret.length >= 4) out = out.split(secret).join('[redacted]');
+    if (!secret || secret.length < 4) continue;
+    const once = JSON.stringify(secret).slice(1, -1);
+    const twice = JSON.stringify(once).slice(1, -1);
+    for (const form of new Set([secret, once, twice])) out = out.split(form).join('[redacted]');
   }
   return out;
 }
@@ -61,5 +68,10 @@ export async function collectDiagnostics(
       process: process.memoryUsage(),
     },
   };
-  return scrub(JSON.stringify(bundle), sources.secrets());
+  const secrets = sources.secrets();
+  // Each string before it is escaped into the bundle, then the whole text.
+  const text = JSON.stringify(bundle, (_key, value: unknown) =>
+    typeof value === 'string' ? scrub(value, secrets) : value,
+  );
+  return scrub(text, secrets);
 }

@@ -1,8 +1,10 @@
 import { describe, expect, it } from 'vitest';
-import { scrub } from '../../agent/actions/diagnostics.js';
+import { collectDiagnostics, scrub } from '../../agent/actions/diagnostics.js';
 import { formatActions } from '../../agent/cli/format-actions.js';
+import type { StatusReport } from '../../agent/control/control-api.js';
 import { logLines } from '../../agent/deploy/log-frames.js';
 import { LogRing } from '../../agent/log-ring.js';
+import { tempDir } from '../helpers/temp-dir.js';
 
 /** A frame of the engine's multiplexed log stream (stream 1 stdout, 2 stderr). */
 const frame = (stream: 1 | 2, text: string) => {
@@ -48,6 +50,25 @@ describe('secrets in a diagnostics bundle', () => {
     expect(out).not.toContain('ghp_secret123');
     expect(out).toContain('[redacted]');
     expect(scrub('ab cd', ['ab'])).toBe('ab cd');
+  });
+
+  it('are gone from the bundle also where JSON escaped them (a quote or backslash in a password)', async () => {
+    const secret = 'pa"ss\\word-42';
+    const agentLine = JSON.stringify({ level: 30, msg: `connecting with ${secret}` });
+    const bundle = await collectDiagnostics({
+      status: async () => ({ note: `status ${secret}` }) as unknown as StatusReport,
+      agentLog: () => [agentLine],
+      appLog: async () => [`app says ${secret}`],
+      stateDir: tempDir('ota-diag-'),
+      engineDisk: async () => ({ freeBytes: 1, totalBytes: 2 }) as never,
+      secrets: () => [secret],
+    });
+    const once = JSON.stringify(secret).slice(1, -1);
+    for (const form of [secret, once, JSON.stringify(once).slice(1, -1), 'pa\\"ss', 'ss\\\\word']) {
+      expect(bundle).not.toContain(form);
+    }
+    expect(bundle.split('[redacted]')).toHaveLength(4);
+    expect(JSON.parse(bundle).appLog).toEqual(['app says [redacted]']);
   });
 });
 
