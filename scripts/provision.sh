@@ -109,7 +109,9 @@ step_modern() {   # Docker 26.1 + containerd + compose v2 + buildx from Debian 1
 step_browser() {   # Debian's Chromium, for the console's browser tests (playwright-core drives it)
   if [ -x /usr/bin/chromium ]; then return 0; fi
   is_root_apt || { warn "/usr/bin/chromium missing and not installable here (not root/no apt): the console's browser tests will fail"; return 0; }
-  apt_install chromium
+  # Not fatal: on an apt host without the package (Ubuntu ships it as a snap) the rest of the
+  # environment is still set up, and the browser tests say what is missing.
+  apt_install chromium || warn "could not install Debian's chromium: the console's browser tests will fail"
 }
 
 need_docker() { docker_ok || die "no Docker engine: run '$0 engine' first"; }

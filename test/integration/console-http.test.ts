@@ -210,6 +210,8 @@ describe.each(['sqlite', 'postgres'] as const)('console over %s', (kind) => {
     expect((await fetch(`${url}/devices/%3Cscript%3E`)).status).toBe(404);
     expect((await fetch(`${url}/api/fleet`, { method: 'POST' })).status).toBe(404);
     expect((await fetch(`${url}/assets/..%2Fpackage.json`)).status).toBe(404);
+    expect((await fetch(`${url}/assets/__proto__`)).status).toBe(404);
+    expect((await fetch(`${url}/assets/constructor`)).status).toBe(404);
   });
 
   it('never writes: the SQLite file is unchanged, the PostgreSQL role can only SELECT', async () => {

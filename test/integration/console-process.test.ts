@@ -52,8 +52,16 @@ describe('the built console', () => {
     afterAll(() => child.kill('SIGKILL'));
     let log = '';
     child.stdout.on('data', (c: Buffer) => (log += c.toString()));
-    await new Promise<void>((resolve) => {
-      const check = () => (log.includes('console listening') ? resolve() : setTimeout(check, 50));
+    let errors = '';
+    child.stderr.on('data', (c: Buffer) => (errors += c.toString()));
+    let gone: number | null | undefined;
+    void exited.then((code) => (gone = code));
+    await new Promise<void>((resolve, reject) => {
+      const check = () => {
+        if (log.includes('console listening')) return resolve();
+        if (gone !== undefined) return reject(new Error(`console exited ${gone}: ${errors}${log}`));
+        setTimeout(check, 50);
+      };
       check();
     });
     const url = `http://127.0.0.1:${port}`;

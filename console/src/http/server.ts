@@ -100,7 +100,7 @@ export function buildServer(options: ServerOptions) {
   );
 
   app.get<{ Params: { name: string } }>('/assets/:name', async (req, reply) => {
-    const asset = ASSETS[req.params.name];
+    const asset = Object.hasOwn(ASSETS, req.params.name) ? ASSETS[req.params.name] : undefined;
     if (!asset) return reply.code(404).send({ error: 'not found' });
     const dir = asset.dir === 'public' ? paths.publicDir : paths.uplotDist;
     const body = await readFile(join(dir, asset.file));
