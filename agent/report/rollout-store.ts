@@ -10,8 +10,24 @@ import {
   updateRolloutQuery,
 } from './reporter-queries.js';
 
-/** A poll must not hang on a half-open link to the database: its reads give up after this. */
+/**
+ * A poll must not hang on a half-open link to the database (it would hold back releases
+ * without halt criteria too): every step here gives up after this.
+ */
 const READ_TIMEOUT_MS = 15_000;
+
+function within<T>(work: Promise<T>, what: string): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<never>((_, reject) => {
+    timer = setTimeout(
+      () =>
+        reject(new Error(`${what}: no answer from the central database in ${READ_TIMEOUT_MS} ms`)),
+      READ_TIMEOUT_MS,
+    );
+    timer.unref();
+  });
+  return Promise.race([work, late]).finally(() => clearTimeout(timer));
+}
 
 /** The releases' outcomes and halts in the central database, for halt checks. */
 export class CentralRollouts implements RolloutOutcomes {
@@ -26,7 +42,7 @@ export class CentralRollouts implements RolloutOutcomes {
   async read(versions: readonly string[]): Promise<Map<string, RolloutOutcome>> {
     if (!this.ready()) throw new Error('the central database does not exist yet');
     if (!this.migrated) {
-      await this.db.migrate.latest(reporterMigrations);
+      await within(this.db.migrate.latest(reporterMigrations), 'migrating');
       this.migrated = true;
     }
     const counts = (await rolloutCountsQuery(this.db, versions).timeout(READ_TIMEOUT_MS)) as {
@@ -64,12 +80,13 @@ export class CentralRollouts implements RolloutOutcomes {
         updated_at: now,
         updated_by: deviceId,
       };
-      if ((await updateRolloutQuery(this.db, version, row)) > 0) continue;
+      const update = () => updateRolloutQuery(this.db, version, row).timeout(READ_TIMEOUT_MS);
+      if ((await update()) > 0) continue;
       try {
-        await insertRolloutQuery(this.db, version, row);
+        await insertRolloutQuery(this.db, version, row).timeout(READ_TIMEOUT_MS);
       } catch (err) {
         // Another agent inserted the row between our update and insert: update it.
-        if ((await updateRolloutQuery(this.db, version, row)) === 0) throw err;
+        if ((await update()) === 0) throw err;
       }
     }
   }
