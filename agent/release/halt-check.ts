@@ -4,6 +4,7 @@ import {
   describeHalt,
   type HaltState,
   haltAdmission,
+  haltStands,
   type RecordedHalt,
   type RolloutCounts,
 } from './halt-criteria.js';
@@ -29,6 +30,8 @@ export interface EvaluatedRollout {
   readonly version: string;
   readonly rule: ReleaseRule;
   readonly state: HaltState;
+  /** A halt recorded under other criteria no longer stands: the row's halt is replaced. */
+  readonly replacesHalt?: boolean;
 }
 
 /** The rule as the agent parsed it, for ota_rollouts.policy. */
@@ -147,15 +150,23 @@ export async function checkHalts(
     if (!rule?.halt) continue;
     const seen = read.get(version);
     const counts = seen?.counts ?? { tried: 0, failed: 0 };
-    const state = decideHalt(rule.halt, counts, seen?.recorded, context.now);
-    if (state.kind === 'halted' && !seen?.recorded) {
+    const recorded = seen?.recorded;
+    const state = decideHalt(rule.halt, counts, recorded, context.now);
+    const replacesHalt = recorded !== undefined && !haltStands(recorded, rule.halt);
+    if (replacesHalt) {
+      log.info(
+        { version, halt: rule.halt, was: recorded.criteria },
+        'halt criteria changed: the recorded halt is judged afresh',
+      );
+    }
+    if (state.kind === 'halted' && (!recorded || replacesHalt)) {
       log.warn(
         { version, ...counts, halt: rule.halt },
         'rollout halted: no further device starts it',
       );
     }
     states.set(version, state);
-    evaluated.push({ version, rule, state });
+    evaluated.push({ version, rule, state, ...(replacesHalt ? { replacesHalt } : {}) });
   }
   try {
     await outcomes.record(evaluated, context.deviceId, context.now);

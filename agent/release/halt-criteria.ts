@@ -24,7 +24,16 @@ export interface RolloutCounts {
 export interface RecordedHalt {
   readonly haltedAt: Date;
   readonly reason: string;
+  /** The criteria it halted under (ota_rollouts.policy), when they can be read. */
+  readonly criteria?: HaltCriteria | undefined;
 }
+
+/** Whether a recorded halt still stands under the current criteria: it does unless the policy
+ * changed them (unreadable recorded criteria count as the same: the halt stays). */
+export const haltStands = (recorded: RecordedHalt, criteria: HaltCriteria): boolean =>
+  recorded.criteria === undefined ||
+  (recorded.criteria.failedPercent === criteria.failedPercent &&
+    recorded.criteria.minDevices === criteria.minDevices);
 
 /** The verdict for one release with halt criteria, as the selection and `ota status` see it. */
 export type HaltState =
@@ -73,8 +82,9 @@ export function meetsHalt(criteria: HaltCriteria, counts: RolloutCounts): boolea
 /**
  * The halt state of a release from its counts and what was recorded before. A halt, once
  * recorded, stays (as an aborted AWS IoT job does): devices still finishing it when it halted
- * must not lower the share and restart the rollout. Lifting it is a policy change: remove the
- * release's `halt` (or release a fix under a new version).
+ * must not lower the share and restart the rollout. Lifting it is a policy change: new halt
+ * criteria for the release (judged afresh on the counts, and recorded anew), removing its
+ * `halt`, or a fix under a new version.
  */
 export function decideHalt(
   criteria: HaltCriteria,
@@ -82,7 +92,7 @@ export function decideHalt(
   recorded: RecordedHalt | undefined,
   now: Date,
 ): HaltState {
-  if (recorded)
+  if (recorded && haltStands(recorded, criteria))
     return { kind: 'halted', counts, haltedAt: recorded.haltedAt, reason: recorded.reason };
   if (meetsHalt(criteria, counts)) {
     return { kind: 'halted', counts, haltedAt: now, reason: countsText(counts) };

@@ -128,18 +128,30 @@ export function rolloutHaltsQuery(db: Knex, versions: readonly string[]) {
   return db('ota_rollouts')
     .whereIn('version', versions)
     .whereNotNull('halted_at')
-    .select('version', 'halted_at', 'halt_reason');
+    .select('version', 'halted_at', 'halt_reason', 'policy');
 }
 
-/** Resolves to the number of rows updated; `halted_at` and `halt_reason` keep a first value. */
-export function updateRolloutQuery(db: Knex, version: string, row: RolloutRow) {
+/**
+ * Resolves to the number of rows updated; `halted_at` and `halt_reason` keep a first value,
+ * unless `replaceHalt` (the halt criteria changed: the row's halt is the new judgement's).
+ */
+export function updateRolloutQuery(
+  db: Knex,
+  version: string,
+  row: RolloutRow,
+  replaceHalt = false,
+) {
   return db('ota_rollouts')
     .where({ version })
-    .update({
-      ...row,
-      halted_at: db.raw('coalesce(??, ?)', ['halted_at', row.halted_at]),
-      halt_reason: db.raw('coalesce(??, ?)', ['halt_reason', row.halt_reason]),
-    });
+    .update(
+      replaceHalt
+        ? row
+        : {
+            ...row,
+            halted_at: db.raw('coalesce(??, ?)', ['halted_at', row.halted_at]),
+            halt_reason: db.raw('coalesce(??, ?)', ['halt_reason', row.halt_reason]),
+          },
+    );
 }
 
 export function insertRolloutQuery(db: Knex, version: string, row: RolloutRow) {

@@ -1,6 +1,7 @@
 import type { Knex } from 'knex';
 import type { EvaluatedRollout, RolloutOutcome, RolloutOutcomes } from '../release/halt-check.js';
 import { ruleJson } from '../release/halt-check.js';
+import { type HaltCriteria, parseHaltCriteria } from '../release/halt-criteria.js';
 import { reporterMigrations } from './central-reporter.js';
 import {
   insertRolloutQuery,
@@ -29,6 +30,15 @@ function within<T>(work: Promise<T>, what: string): Promise<T> {
   return Promise.race([work, late]).finally(() => clearTimeout(timer));
 }
 
+/** The halt criteria a row was written under, if its policy JSON holds valid ones. */
+function recordedCriteria(policy: string | null): HaltCriteria | undefined {
+  try {
+    return parseHaltCriteria('ota_rollouts.policy.halt', JSON.parse(policy ?? 'null')?.halt);
+  } catch {
+    return undefined;
+  }
+}
+
 /** The releases' outcomes and halts in the central database, for halt checks. */
 export class CentralRollouts implements RolloutOutcomes {
   private migrated = false;
@@ -54,6 +64,7 @@ export class CentralRollouts implements RolloutOutcomes {
       version: string;
       halted_at: Date | string | number;
       halt_reason: string | null;
+      policy: string | null;
     }[];
     const result = new Map<string, RolloutOutcome>();
     for (const version of versions) {
@@ -61,14 +72,18 @@ export class CentralRollouts implements RolloutOutcomes {
       const h = halts.find((r) => r.version === version);
       result.set(version, {
         counts: { tried: Number(c?.tried ?? 0), failed: Number(c?.failed ?? 0) },
-        recorded: h && { haltedAt: new Date(h.halted_at), reason: h.halt_reason ?? 'halted' },
+        recorded: h && {
+          haltedAt: new Date(h.halted_at),
+          reason: h.halt_reason ?? 'halted',
+          criteria: recordedCriteria(h.policy),
+        },
       });
     }
     return result;
   }
 
   async record(rows: readonly EvaluatedRollout[], deviceId: string, now: Date): Promise<void> {
-    for (const { version, rule, state } of rows) {
+    for (const { version, rule, state, replacesHalt } of rows) {
       const counts = state.kind === 'unknown' ? { tried: 0, failed: 0 } : state.counts;
       const halted = state.kind === 'halted' ? state : undefined;
       const row: RolloutRow = {
@@ -80,7 +95,8 @@ export class CentralRollouts implements RolloutOutcomes {
         updated_at: now,
         updated_by: deviceId,
       };
-      const update = () => updateRolloutQuery(this.db, version, row).timeout(READ_TIMEOUT_MS);
+      const update = () =>
+        updateRolloutQuery(this.db, version, row, replacesHalt).timeout(READ_TIMEOUT_MS);
       if ((await update()) > 0) continue;
       try {
         await insertRolloutQuery(this.db, version, row).timeout(READ_TIMEOUT_MS);

@@ -10,6 +10,8 @@ import {
   it,
   onTestFinished,
 } from 'vitest';
+import { checkHalts } from '../../agent/release/halt-check.js';
+import { parsePolicy } from '../../agent/release/rollout-policy.js';
 import { parseVersion } from '../../agent/release/version.js';
 import { CentralReporter } from '../../agent/report/central-reporter.js';
 import { CentralRollouts } from '../../agent/report/rollout-store.js';
@@ -283,8 +285,48 @@ describe('rollout outcomes in a real SQLite file', () => {
     expect((await store.read(['1.1.0'])).get('1.1.0')?.recorded).toEqual({
       haltedAt: first,
       reason: 'r1',
+      criteria: HALT,
     });
     const row = await db()('ota_rollouts').first();
     expect(row).toMatchObject({ version: '1.1.0', updated_by: 'pi-c', halt_reason: 'r1' });
+
+    // The policy changes the criteria: the halt is judged afresh on the same counts (2 of 2
+    // failed, but now 5 devices must have tried it) and the row's halt is cleared...
+    const withHalt = (halt: unknown) =>
+      parsePolicy(JSON.stringify({ releases: { '1.1.0': { halt } } }));
+    const third = new Date(Date.UTC(2026, 10, 24, 15));
+    const relaxed = await checkHalts(
+      store,
+      withHalt({ failedPercent: 50, minDevices: 5 }),
+      ['1.1.0'],
+      { deviceId: 'pi-d', now: third },
+      log,
+    );
+    expect(relaxed.get('1.1.0')).toEqual({ kind: 'open', counts: { tried: 2, failed: 2 } });
+    expect(await db()('ota_rollouts').first()).toMatchObject({
+      halted_at: null,
+      halt_reason: null,
+      updated_by: 'pi-d',
+    });
+    // ... and criteria the counts meet halt it anew, from now; unchanged criteria keep that.
+    const fourth = new Date(Date.UTC(2026, 10, 24, 16));
+    const strict = { failedPercent: 50, minDevices: 2 };
+    const halted = await checkHalts(
+      store,
+      withHalt(strict),
+      ['1.1.0'],
+      { deviceId: 'pi-e', now: fourth },
+      log,
+    );
+    expect(halted.get('1.1.0')).toMatchObject({ kind: 'halted', haltedAt: fourth });
+    const later = new Date(Date.UTC(2026, 10, 24, 17));
+    const kept = await checkHalts(
+      store,
+      withHalt(strict),
+      ['1.1.0'],
+      { deviceId: 'pi-f', now: later },
+      log,
+    );
+    expect(kept.get('1.1.0')).toMatchObject({ kind: 'halted', haltedAt: fourth });
   });
 });

@@ -219,14 +219,16 @@ describe('central database statements in the mssql dialect (compiled, not run)',
       rolloutCountsQuery(mssql, ['1.4.0', '1.5.0']),
       rolloutHaltsQuery(mssql, ['1.4.0']),
       updateRolloutQuery(mssql, '1.4.0', row),
+      updateRolloutQuery(mssql, '1.4.0', row, true),
       insertRolloutQuery(mssql, '1.4.0', row),
       fleetRolloutRowsQuery(mssql),
     ].map(compile);
     for (const s of statements) expectTsql(s);
     expect(statements.map((s) => s.sql)).toEqual([
       'select [to_version], count(distinct [device_id]) as [tried], count(distinct case when [outcome] in (@p0, @p1) then [device_id] end) as [failed] from [ota_deployments] where [kind] = @p2 and [to_version] in (@p3, @p4) and [outcome] is not null and not ([outcome] = @p5 and [reason] is not null and [reason] like @p6) group by [to_version]',
-      'select [version], [halted_at], [halt_reason] from [ota_rollouts] where [version] in (@p0) and [halted_at] is not null',
+      'select [version], [halted_at], [halt_reason], [policy] from [ota_rollouts] where [version] in (@p0) and [halted_at] is not null',
       'update [ota_rollouts] set [policy] = @p0, [tried] = @p1, [failed] = @p2, [halted_at] = coalesce([halted_at], @p3), [halt_reason] = coalesce([halt_reason], @p4), [updated_at] = @p5, [updated_by] = @p6 where [version] = @p7;select @@rowcount',
+      'update [ota_rollouts] set [policy] = @p0, [tried] = @p1, [failed] = @p2, [halted_at] = @p3, [halt_reason] = @p4, [updated_at] = @p5, [updated_by] = @p6 where [version] = @p7;select @@rowcount',
       'insert into [ota_rollouts] ([failed], [halt_reason], [halted_at], [policy], [tried], [updated_at], [updated_by], [version]) values (@p0, @p1, @p2, @p3, @p4, @p5, @p6, @p7)',
       'select * from [ota_rollouts] order by [version] asc',
     ]);

@@ -92,6 +92,25 @@ describe('the halt decision', () => {
     });
   });
 
+  it('judges a recorded halt afresh when the policy changed its criteria', () => {
+    const recorded = {
+      haltedAt: new Date('2026-11-24T11:00:00Z'),
+      reason: '3 of 10 devices failed',
+      criteria: { failedPercent: 20, minDevices: 5 },
+    };
+    const counts = { tried: 10, failed: 3 };
+    const raised = { failedPercent: 50, minDevices: 5 };
+    expect(decideHalt(raised, counts, recorded, now)).toEqual({ kind: 'open', counts });
+    expect(decideHalt(criteria, counts, recorded, now)).toMatchObject({
+      kind: 'halted',
+      haltedAt: recorded.haltedAt,
+    });
+    // Criteria that cannot be read from the row: the halt stays.
+    expect(decideHalt(raised, counts, { ...recorded, criteria: undefined }, now)).toMatchObject({
+      kind: 'halted',
+    });
+  });
+
   it('keeps a recorded halt when later outcomes lower the share', () => {
     const recorded = {
       haltedAt: new Date('2026-11-24T11:00:00Z'),
