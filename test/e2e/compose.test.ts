@@ -8,7 +8,6 @@ import type { StatusReport } from '../../agent/control/control-api.js';
 import type { FleetReport } from '../../agent/report/central-reporter.js';
 import type { Deployment } from '../../agent/state/agent-state.js';
 import { docker, REPO_ROOT } from '../helpers/docker-cli.js';
-import { freePort } from '../helpers/free-port.js';
 import { GitHttpServer } from '../helpers/git-http-server.js';
 import { TestRepo } from '../helpers/git-repo.js';
 import { tempDirForSuite } from '../helpers/temp-dir.js';
@@ -27,7 +26,6 @@ describe('compose.yaml end to end: tag a release, watch it roll out', () => {
   let server: GitHttpServer;
   let repo: TestRepo;
   let composeArgs: string[];
-  let consolePort: number;
   const [composeCmd, ...composePre] = (process.env.OTA_COMPOSE || 'docker-compose').split(' ');
 
   const compose = async (...args: string[]) => {
@@ -108,7 +106,6 @@ describe('compose.yaml end to end: tag a release, watch it roll out', () => {
     repo.copyApp(REPO_ROOT);
     await release('v1.0.0');
 
-    consolePort = await freePort();
     const env = {
       OTA_REPO_URL: server.url('weather'),
       OTA_REPO_TOKEN: TOKEN,
@@ -125,9 +122,6 @@ describe('compose.yaml end to end: tag a release, watch it roll out', () => {
       OTA_APP_VOLUME: VOLUME,
       OTA_DEVICE_NAME: 'e2e',
       WEATHER_INTERVAL_MS: String(INTERVAL_MS),
-      // The console profile (its image from the same local stand-ins, on a port of its own).
-      OTA_NODE_IMAGE: process.env.OTA_NODE_IMAGE ?? '',
-      CONSOLE_PUBLISHED_PORT: String(consolePort),
     };
     writeFileSync(
       join(dir, 'env'),
@@ -154,7 +148,7 @@ describe('compose.yaml end to end: tag a release, watch it roll out', () => {
   });
 
   afterAll(async () => {
-    await compose('--profile', 'console', 'down', '-v').catch(() => undefined);
+    await compose('down', '-v').catch(() => undefined);
     for (const line of await appContainers().catch(() => [])) {
       await docker(['rm', '-f', line.split(' ')[0] as string]).catch(() => undefined);
     }
@@ -320,24 +314,6 @@ describe('compose.yaml end to end: tag a release, watch it roll out', () => {
         expect.objectContaining({ version: '1.1.0', succeeded: 1 }),
       ]),
     );
-  });
-
-  it('`--profile console` shows the device from the same central database, read-only', async () => {
-    const me = (await status()).deviceId;
-    await compose('--profile', 'console', 'up', '-d', '--build', 'console');
-    const base = `http://127.0.0.1:${consolePort}`;
-    type Fleet = { devices: { id: string; version: string | null }[] };
-    const fleet = await until('the console answering with this device', 600_000, async () => {
-      const answer = await fetch(`${base}/api/fleet`);
-      const body = answer.ok ? ((await answer.json()) as Fleet) : undefined;
-      return body?.devices.some((d) => d.id === me) ? body : undefined;
-    });
-    expect(fleet.devices.find((d) => d.id === me)?.version).toBe('1.5.0');
-    const page = await fetch(`${base}/devices/${me}`);
-    expect(page.status).toBe(200);
-    const readings = await fetch(`${base}/api/devices/${me}/readings`);
-    expect(readings.status).toBe(200);
-    expect((await fetch(`${base}/api/fleet`, { method: 'POST' })).status).toBe(404);
   });
 
   it('`docker compose down` stops the agent and leaves the app running', async () => {
