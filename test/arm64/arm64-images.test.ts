@@ -66,6 +66,11 @@ describe.skipIf(!ARM64_NODE_IMAGE)(
         APP,
         '--label',
         'ota-test=arm64',
+        // The image's HEALTHCHECK gives its check 3 s, ample for node on a Pi; under qemu-user
+        // on x86 starting node alone takes longer, and every check timed out. The check itself
+        // is unchanged.
+        '--health-timeout',
+        '60s',
         '-e',
         'WEATHER_INTERVAL_MS=2000',
         APP_REF,
