@@ -7,40 +7,20 @@ import type { AppRunSpec } from '../../agent/deploy/container-runtime.js';
 import type { DeployerOptions } from '../../agent/deploy/deployer.js';
 import type { TargetImage } from '../../agent/deploy/plan.js';
 import { DockerImageStore } from '../../agent/image/docker-image-store.js';
-import { LABEL, MANAGED_BY } from '../../agent/labels.js';
 import { createAgentLogger } from '../../agent/log.js';
 import { LogRing } from '../../agent/log-ring.js';
 import { PollLoop } from '../../agent/release/poll-loop.js';
 import type { CentralReporter } from '../../agent/report/central-reporter.js';
 import { StatusBoard } from '../../agent/status.js';
 import { Updater } from '../../agent/updater.js';
+import { buildAgentFixture } from './agent-fixture.js';
 import type { FixtureMode } from './deploy-fixture.js';
 import { makeDeployer } from './deploy-fixture.js';
-import { docker, REPO_ROOT } from './docker-cli.js';
 import { makeWatcher } from './release-fixture.js';
 
 /** A fixture app image labelled as the agent labels its own, in a repository of this run. */
-export async function buildLabelledFixture(repository: string, version: string, mode: FixtureMode) {
-  const labels = {
-    [LABEL.managedBy]: MANAGED_BY,
-    [LABEL.role]: 'app',
-    [LABEL.version]: version,
-    [LABEL.commit]: `commit-${version}`,
-    'ota-test': 'remote-actions',
-  };
-  await docker([
-    'build',
-    '-q',
-    '--build-arg',
-    `NODE_IMAGE=${process.env.OTA_NODE_IMAGE ?? 'node:20-bookworm-slim'}`,
-    '--build-arg',
-    `MODE=${mode}`,
-    ...Object.entries(labels).flatMap(([k, v]) => ['--label', `${k}=${v}`]),
-    '-t',
-    `${repository}:${version}`,
-    join(REPO_ROOT, 'test/fixtures/app-fixture'),
-  ]);
-}
+export const buildLabelledFixture = (repository: string, version: string, mode: FixtureMode) =>
+  buildAgentFixture(version, mode, { repository, testLabel: 'remote-actions' });
 
 /**
  * The image store of a test agent: builder-stage images are the engine's, shared with whatever

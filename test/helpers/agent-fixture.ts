@@ -13,14 +13,18 @@ import { makeWatcher } from './release-fixture.js';
 /** Fixture images labelled as the agent labels what it builds, so its image store finds them. */
 export const AGENT_FIXTURE_REPO = 'ota-test/agent-fixture';
 
-export async function buildAgentFixture(version: string, mode: FixtureMode): Promise<string> {
-  const ref = `${AGENT_FIXTURE_REPO}:${version}`;
+export async function buildAgentFixture(
+  version: string,
+  mode: FixtureMode,
+  where: { readonly repository?: string; readonly testLabel?: string } = {},
+): Promise<string> {
+  const ref = `${where.repository ?? AGENT_FIXTURE_REPO}:${version}`;
   const labels = {
     [LABEL.managedBy]: MANAGED_BY,
     [LABEL.role]: 'app',
     [LABEL.version]: version,
     [LABEL.commit]: `commit-${version}`,
-    'ota-test': 'deploy',
+    'ota-test': where.testLabel ?? 'deploy',
   };
   await docker([
     'build',
