@@ -4,11 +4,12 @@ import type { Deployer } from './deploy/deployer.js';
 import type { ImageStore } from './image/image-store.js';
 import type { AgentLogger } from './log.js';
 import type { PollLoop } from './release/poll-loop.js';
-import type { PollResult } from './release/release-watcher.js';
+import type { PollResult, ReleaseTarget } from './release/release-watcher.js';
 import type { RemoteAction } from './release/remote-actions.js';
 import { parseVersion, type Version } from './release/version.js';
 import { BackgroundReport } from './report/background-report.js';
 import type { CentralReporter, FleetReport } from './report/central-reporter.js';
+import type { SelfUpdater } from './self/self-updater.js';
 import type { AgentState } from './state/agent-state.js';
 import { previousOf } from './state/device-record.js';
 import type { StatusBoard } from './status.js';
@@ -25,6 +26,8 @@ export class Agent implements AgentControl {
   private queue: Promise<unknown> = Promise.resolve();
   private updating = false;
   private acting = false;
+  /** Charge passed to a new agent: this one changes nothing any more and waits to be removed. */
+  private retired = false;
   private readonly reports: BackgroundReport | undefined;
   private loop: PollLoop | undefined;
 
@@ -40,6 +43,7 @@ export class Agent implements AgentControl {
     private readonly reporter?: Pick<CentralReporter, 'sync' | 'syncActions' | 'fleet'>,
     private readonly groups: readonly string[] = [],
     private readonly actions?: ActionRunner,
+    private readonly selfUpdate?: SelfUpdater,
   ) {
     this.reports =
       reporter &&
@@ -86,13 +90,24 @@ export class Agent implements AgentControl {
 
   private update(result: PollResult): void {
     const target = result.target;
-    if (this.pinned || !target || this.updating) return;
+    if (this.pinned || !target || this.updating || this.retired) return;
     this.updating = true;
-    this.serial(() => this.updater.apply(target))
+    this.serial(() => this.agentFirst(target))
       .catch((err) => this.log.error({ err, version: target.version }, 'update failed'))
       .finally(() => {
         this.updating = false;
       });
+  }
+
+  /** A release that changes the agent updates the agent first; the new agent deploys its app. */
+  private async agentFirst(target: ReleaseTarget): Promise<unknown> {
+    const loop = this.loop;
+    const agent = loop && (await this.selfUpdate?.apply(target, loop));
+    if (agent === 'handed-over') {
+      this.retired = true;
+      this.board.set('handed-over', target.version);
+    }
+    return agent === undefined || agent === 'not-needed' ? this.updater.apply(target) : agent;
   }
 
   /**
@@ -103,7 +118,7 @@ export class Agent implements AgentControl {
    */
   private async act(actions: readonly RemoteAction[]): Promise<void> {
     const runner = this.actions;
-    if (!runner || this.acting) return;
+    if (!runner || this.acting || this.retired) return;
     const device = { id: this.deviceId, groups: this.groups };
     try {
       if (!(await runner.anyDue(actions, device))) return;
@@ -140,6 +155,7 @@ export class Agent implements AgentControl {
     return {
       deviceId: this.deviceId,
       channel: this.channel,
+      agent: this.selfUpdate?.describe(),
       running: running && {
         version: running.version,
         container: running.name,

@@ -3,6 +3,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { ConfigError } from '../common/config-error.js';
 import { envReader } from '../common/env-reader.js';
+import { loadSelfUpdateConfig, type SelfUpdateConfig } from './self/self-update-config.js';
 
 export interface AgentConfig {
   readonly repoUrl: string;
@@ -44,6 +45,8 @@ export interface AgentConfig {
   readonly appVolume: string;
   /** WEATHER_* settings passed on to every app container (database and the like). */
   readonly appEnv: Readonly<Record<string, string>>;
+  /** The agent replacing itself with a release's agent (agent/self). */
+  readonly selfUpdate: SelfUpdateConfig;
 }
 
 /** A token file that vanished or cannot be read gives no token: the server then says 401. */
@@ -286,6 +289,7 @@ export function loadAgentConfig(
     appNetwork: read.string('OTA_APP_NETWORK', 'ota-app'),
     appVolume: read.string('OTA_APP_VOLUME', 'ota-weather-data'),
     appEnv,
+    selfUpdate: loadSelfUpdateConfig(env),
   });
 }
 

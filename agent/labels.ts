@@ -12,6 +12,10 @@ export const LABEL = {
   instance: 'io.edge-ota.instance',
   /** Set by Dockerfile.app on its builder stages, whose images the classic builder leaves untagged. */
   stage: 'io.edge-ota.stage',
+  /** On agent images the agent built: the fingerprint of the release's agent inputs (agent/self/agent-inputs.ts). */
+  agentInputs: 'io.edge-ota.agent-inputs',
+  /** On an agent container the agent created: the image name compose runs the agent from. */
+  composeImage: 'io.edge-ota.compose-image',
 } as const;
 
 export const MANAGED_BY = 'edge-ota';

@@ -26,8 +26,10 @@ import { GitReleaseSource } from './release/git-release-source.js';
 import { PollLoop } from './release/poll-loop.js';
 import { ReleaseWatcher } from './release/release-watcher.js';
 import { TagLedger } from './release/tag-ledger.js';
+import { parseVersion } from './release/version.js';
 import { CentralReporter } from './report/central-reporter.js';
 import { CentralRollouts } from './report/rollout-store.js';
+import { wireSelf } from './self/self-wiring.js';
 import { AgentState } from './state/agent-state.js';
 import { StatusBoard } from './status.js';
 import { Updater } from './updater.js';
@@ -79,18 +81,17 @@ async function main(): Promise<void> {
     },
     log.child({ module: 'release' }),
   );
-  const images = new DockerImageStore(
-    docker,
-    {
-      platform: config.platform,
-      repository: config.imageRepository,
-      buildArgs: config.buildArgs,
-      registryAuth: config.registryAuth,
-      minFreeBytes: config.minFreeBytes,
-      dataPath: config.diskCheckPath,
-    },
-    log.child({ module: 'image' }),
-  );
+  const imageOptions = {
+    platform: config.platform,
+    repository: config.imageRepository,
+    buildArgs: config.buildArgs,
+    registryAuth: config.registryAuth,
+    minFreeBytes: config.minFreeBytes,
+    dataPath: config.diskCheckPath,
+  };
+  const images = new DockerImageStore(docker, imageOptions, log.child({ module: 'image' }));
+  // Self-update: this agent acts on the app only while it holds the lease (agent/self).
+  const self = await wireSelf(docker, config, state, imageOptions, source, log);
   const spec = (target: TargetImage): AppRunSpec => ({
     image: target.image,
     version: target.version,
@@ -205,7 +206,16 @@ async function main(): Promise<void> {
     reporter,
     config.groups,
     actions,
+    self?.updater({
+      release: () => new Promise((resolve) => control.close(() => resolve())),
+      activity: (activity, version) => board.set(activity, version),
+    }),
   );
+  await self?.takeCharge(async () => {
+    const record = await state.record();
+    const current = record.running ? parseVersion(record.running.version) : undefined;
+    return (await watcher.poll(current, new Set(Object.keys(record.failed)))).error?.message;
+  });
   const control = serveControl(
     join(config.stateDir, 'agent.sock'),
     agent,
@@ -247,6 +257,7 @@ async function main(): Promise<void> {
     // next start repairs whatever it left (Docker kills the container 10 s after SIGTERM).
     await Promise.race([agent.stop(), new Promise((r) => setTimeout(r, 5_000).unref())]);
     control.close();
+    self?.server.close();
     await state.close().catch(() => undefined);
     await reporter?.close().catch(() => undefined);
     log.info('stopped');

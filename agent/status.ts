@@ -8,6 +8,10 @@ export type Activity =
   | 'pulling'
   | 'deploying'
   | 'rolling-back'
+  /** Building and starting a release's agent, which takes over once healthy. */
+  | 'updating-agent'
+  /** Charge passed to the new agent: this one waits to be removed by it. */
+  | 'handed-over'
   | 'stopping';
 
 /** What the agent is doing right now; read by `ota status` through the control socket. */

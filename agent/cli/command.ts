@@ -14,7 +14,9 @@ export const USAGE = `usage: ota <command> [--json]
   unpin               follow releases again
   retry VERSION       clear VERSION's failed mark so it may be deployed again
   fleet               all devices by version and group, and each rollout's outcomes
-                      (read from the central database)`;
+                      (read from the central database)
+  health              exit 0 if this container's agent answers on its own socket (the
+                      health check of agents the agent started itself)`;
 
 /** The usage line of one command, e.g. "usage: ota pin VERSION [--json]". */
 export function usageOf(name: string): string {
@@ -26,7 +28,10 @@ export function usageOf(name: string): string {
 /** A command line of `ota`, every argument parsed into its type. */
 export type Command =
   | { readonly name: 'help' }
-  | { readonly name: 'status' | 'check' | 'unpin' | 'fleet'; readonly json: boolean }
+  | {
+      readonly name: 'status' | 'check' | 'unpin' | 'fleet' | 'health';
+      readonly json: boolean;
+    }
   | {
       readonly name: 'history';
       readonly json: boolean;
@@ -46,6 +51,7 @@ const POSITIONAL: Record<CommandName, readonly string[]> = {
   check: [],
   unpin: [],
   fleet: [],
+  health: [],
   history: ['N'],
   actions: ['N'],
   rollback: ['VERSION'],

@@ -7,6 +7,11 @@ export function formatStatus(s: StatusReport): string {
     `device     ${s.deviceId} (channel ${s.channel})`,
     `running    ${s.running ? `${s.running.version}  ${s.running.health}  ${s.running.container}  since ${s.running.startedAt}` : 'nothing'}`,
     `previous   ${s.previous ?? '-'}`,
+    ...(s.agent
+      ? [
+          `agent      ${s.agent.version}  ${s.agent.container}  (built from ${s.agent.origin === 'unknown' ? 'unknown inputs' : `inputs ${s.agent.inputs} via ${s.agent.origin}`})`,
+        ]
+      : []),
     `pinned     ${s.pinned ?? 'no'}`,
     `activity   ${s.activity.state}${s.activity.version ? ` ${s.activity.version}` : ''} since ${s.activity.since}`,
     `last poll  ${s.lastPoll ? `${s.lastPoll.at} (${s.lastPoll.mode}) ${s.lastPoll.error ?? (s.lastPoll.target ? `newer: ${s.lastPoll.target}` : 'up to date')}` : 'not yet'}`,

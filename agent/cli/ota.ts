@@ -4,6 +4,8 @@ import { join } from 'node:path';
 import type { ActionResult, StatusReport } from '../control/control-api.js';
 import { InvalidArgumentError } from '../errors.js';
 import type { FleetReport } from '../report/central-reporter.js';
+import { ownContainerId, ownSocketPath } from '../self/own-container.js';
+import { askSelf, type SelfReport } from '../self/self-socket.js';
 import type { ActionRecord } from '../state/action-ledger.js';
 import type { Deployment } from '../state/agent-state.js';
 import { type Command, parseCommand, USAGE, usageOf } from './command.js';
@@ -53,6 +55,15 @@ async function run(command: Exclude<Command, { name: 'help' }>): Promise<number>
     case 'fleet':
       print(await call('GET', '/fleet'), (f: FleetReport) => formatFleet(f));
       return 0;
+    case 'health': {
+      // This container's own agent, on its own socket: agent.sock may be another agent's.
+      const id = ownContainerId();
+      if (!id) throw new Error('not in a container: no socket of its own to ask');
+      const stateDir = process.env.OTA_STATE_DIR ?? '/var/lib/ota';
+      const self = await askSelf(ownSocketPath(stateDir, id), 4_000);
+      print(self, (s: SelfReport) => `${s.role} ${s.version}${s.ready ? '' : ' (not ready)'}`);
+      return 0;
+    }
     case 'history': {
       const deployments = await call('GET', `/history?limit=${command.limit}`);
       if (command.json) {

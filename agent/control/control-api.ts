@@ -6,6 +6,15 @@ import type { Deployment } from '../state/agent-state.js';
 export interface StatusReport {
   readonly deviceId: string;
   readonly channel: string;
+  /** The agent itself (when it runs in a container): version, container, what it was built from. */
+  readonly agent?:
+    | {
+        readonly version: string;
+        readonly container: string;
+        readonly inputs: string | undefined;
+        readonly origin: string;
+      }
+    | undefined;
   readonly running:
     | {
         readonly version: string;

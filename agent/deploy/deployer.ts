@@ -1,9 +1,10 @@
 import { performance } from 'node:perf_hooks';
 import { EngineStepError } from '../errors.js';
 import type { AgentLogger } from '../log.js';
-import type { AgentState, DeploymentKind } from '../state/agent-state.js';
+import type { AgentState } from '../state/agent-state.js';
 import {
   type Change,
+  type ChangeKind,
   committed,
   markFailed,
   previousOf,
@@ -97,7 +98,7 @@ export class Deployer {
   /** Starts `target` next to the running version, switches once it is healthy, watches it. */
   async switchTo(
     target: TargetImage,
-    kind: DeploymentKind = 'switch',
+    kind: ChangeKind = 'switch',
     watch = true,
   ): Promise<SwitchOutcome> {
     await this.reconcile();
@@ -115,7 +116,7 @@ export class Deployer {
    * Back to a kept version (its stopped container, else its image) with no network. The
    * version the operator leaves is marked failed, so the next poll does not bring it back.
    */
-  async rollbackTo(version: string, kind: DeploymentKind = 'rollback'): Promise<SwitchOutcome> {
+  async rollbackTo(version: string, kind: ChangeKind = 'rollback'): Promise<SwitchOutcome> {
     await this.reconcile();
     const kept = (await this.runtime.list()).find((c) => c.version === version);
     const image = kept?.image ?? (await this.options.imageOf(version));
@@ -176,7 +177,7 @@ export class Deployer {
   }
 
   private async begin(
-    kind: DeploymentKind,
+    kind: ChangeKind,
     from: Slot | null,
     to: Slot,
     watch: boolean,

@@ -2,9 +2,12 @@ import type Docker from 'dockerode';
 import { LABEL, MANAGED_BY } from '../labels.js';
 import type { AppImage } from './image-store.js';
 
-/** An app image the agent made: by its labels, never by its name. */
-export function isOurs(labels: Record<string, string> | null | undefined): boolean {
-  return labels?.[LABEL.managedBy] === MANAGED_BY && labels[LABEL.role] === 'app';
+/** An image the agent made (an app image, or an agent image for a self-update): by its labels, never by its name. */
+export function isOurs(
+  labels: Record<string, string> | null | undefined,
+  role: 'app' | 'agent' = 'app',
+): boolean {
+  return labels?.[LABEL.managedBy] === MANAGED_BY && labels[LABEL.role] === role;
 }
 
 /** What the agent keeps of an inspected image, under the agent's own tag for it. */

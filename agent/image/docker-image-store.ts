@@ -25,6 +25,8 @@ export interface DockerImageStoreOptions {
   readonly buildArgs: Readonly<Record<string, string>>;
   /** Path of the Dockerfile inside the build context; default Dockerfile.app. */
   readonly dockerfile?: string;
+  /** What the images are: the app's (default) or the agent's own (self-update). */
+  readonly role?: 'app' | 'agent';
   readonly registryAuth?: {
     readonly username: string;
     readonly password: string;
@@ -46,6 +48,7 @@ export interface DockerImageStoreOptions {
 export class DockerImageStore implements ImageStore {
   private readonly localRepository: string;
   private readonly disk: EngineDiskSpace;
+  private readonly role: 'app' | 'agent';
 
   constructor(
     private readonly docker: Docker,
@@ -53,6 +56,7 @@ export class DockerImageStore implements ImageStore {
     private readonly log: AgentLogger,
   ) {
     this.localRepository = options.localRepository ?? 'edge-ota/app';
+    this.role = options.role ?? 'app';
     this.disk = new EngineDiskSpace(
       () => docker.info(),
       { minFreeBytes: options.minFreeBytes, path: options.dataPath },
@@ -62,11 +66,13 @@ export class DockerImageStore implements ImageStore {
 
   async find(version: string): Promise<AppImage | undefined> {
     const info = await this.inspect(this.ref(version));
-    return info && isOurs(info.Config.Labels) ? toAppImage(info, this.ref(version)) : undefined;
+    return info && isOurs(info.Config.Labels, this.role)
+      ? toAppImage(info, this.ref(version))
+      : undefined;
   }
 
   async list(): Promise<AppImage[]> {
-    const summaries = await this.docker.listImages({ filters: managedFilter('app') });
+    const summaries = await this.docker.listImages({ filters: managedFilter(this.role) });
     const images: AppImage[] = [];
     for (const summary of summaries) {
       // Only tagged ones: an untagged image of ours is a replaced build the engine cleans up.
@@ -179,7 +185,7 @@ export class DockerImageStore implements ImageStore {
     const ref = this.ref(version);
     const info = await this.inspect(ref);
     if (!info) return;
-    if (!isOurs(info.Config.Labels)) {
+    if (!isOurs(info.Config.Labels, this.role)) {
       const why = `it does not carry ${LABEL.managedBy}=${MANAGED_BY}: not the agent's image`;
       throw new ImageRemoveError(version, ref, 'not-managed', why);
     }
@@ -249,7 +255,8 @@ export class DockerImageStore implements ImageStore {
       [LABEL.version]: release.version,
       [LABEL.commit]: release.commit,
       [LABEL.source]: release.source,
-      [LABEL.role]: 'app',
+      [LABEL.role]: this.role,
+      ...(release.inputs && { [LABEL.agentInputs]: release.inputs }),
     });
   }
 }

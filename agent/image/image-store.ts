@@ -17,6 +17,8 @@ export interface ReleaseToInstall {
   readonly tag: string;
   readonly commit: string;
   readonly source: string;
+  /** For an agent image: the release's agent fingerprint (agent/self/agent-inputs.ts), as a label. */
+  readonly inputs?: string;
 }
 
 export type ProgressEvent =

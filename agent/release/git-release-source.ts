@@ -294,6 +294,10 @@ export class GitReleaseSource implements ReleaseSource {
     return check.ok ? { ...check, commit } : check;
   }
 
+  lsTree(commit: string, paths: readonly string[]): Promise<string> {
+    return this.git().raw(['ls-tree', commit, '--', ...paths]);
+  }
+
   async archive(commit: string, dest: string): Promise<void> {
     const tmp = `${dest}.partial`;
     rmSync(tmp, { force: true });

@@ -75,4 +75,11 @@ export class PollLoop {
     clearTimeout(this.timer);
     await this.running;
   }
+
+  /** Polls again after stop() (an agent hand-over that failed). */
+  resume(): void {
+    if (!this.stopped) return;
+    this.stopped = false;
+    this.schedule(nextPollDelay(this.options.intervalMs, this.options.jitter, this.options.random));
+  }
 }

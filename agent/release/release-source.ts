@@ -50,4 +50,6 @@ export interface ReleaseSource {
   verifyPolicy(commit: string, allowedSignersFile: string): Promise<SignatureCheck>;
   /** Writes the commit's tree as a tar file at `dest`, atomically (temp file + rename). */
   archive(commit: string, dest: string): Promise<void>;
+  /** `git ls-tree <commit> -- <paths>`: the objects of these top-level paths (self-update). */
+  lsTree(commit: string, paths: readonly string[]): Promise<string>;
 }

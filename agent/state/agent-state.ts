@@ -1,9 +1,17 @@
 import type { Knex } from 'knex';
+import { LeaderLease } from '../self/leader-lease.js';
 import { ActionLedger } from './action-ledger.js';
 import { clearFailed, type DeviceRecord, markFailed, parseRecord } from './device-record.js';
 import { agentMigrationSource } from './migrations/index.js';
 
-export type DeploymentKind = 'switch' | 'rollback' | 'auto-rollback' | 'repair' | 'pin';
+export type DeploymentKind =
+  | 'switch'
+  | 'rollback'
+  | 'auto-rollback'
+  | 'repair'
+  | 'pin'
+  /** The agent replacing itself with a release's agent (agent/self). */
+  | 'agent-update';
 export type Outcome = 'succeeded' | 'failed' | 'rolled-back' | 'abandoned';
 
 export interface Deployment {
@@ -27,12 +35,15 @@ const iso = (value: unknown): string => new Date(value as string | number).toISO
 export class AgentState {
   /** Remote actions recorded on this device (same database). */
   readonly actions: ActionLedger;
+  /** Which agent container is in charge, and a self-update in progress (same database). */
+  readonly lease: LeaderLease;
 
   constructor(
     private readonly db: Knex,
     private readonly now: () => Date = () => new Date(),
   ) {
     this.actions = new ActionLedger(db, now);
+    this.lease = new LeaderLease(db, now);
   }
 
   /** knex settings for the state file; main.ts calls knex() with them. */

@@ -1,0 +1,110 @@
+import type { ImageStore } from '../image/image-store.js';
+import type { AgentLogger } from '../log.js';
+import type { AgentState } from '../state/agent-state.js';
+import type { AgentContainers, SelfAgent } from './agent-containers.js';
+import { type Handover, leaderDuty, roleOf } from './handover-record.js';
+import type { SelfReport } from './self-socket.js';
+import type { Pause } from './test-pause.js';
+
+export interface LeadershipDeps {
+  readonly me: SelfAgent;
+  readonly containers: AgentContainers;
+  readonly state: AgentState;
+  /** The agent's own images (edge-ota/agent), pruned to this one and the one it replaced. */
+  readonly images: ImageStore;
+  /** One poll of the release repository, as the agent's poll loop makes it; an error or none. */
+  readonly firstPoll: () => Promise<string | undefined>;
+  /** Updates what this agent says about itself on its own socket. */
+  readonly report: (change: Partial<SelfReport>) => void;
+  readonly pause: Pause;
+  readonly log: AgentLogger;
+  readonly sleep?: (ms: number) => Promise<void>;
+}
+
+/**
+ * Returns once this agent is in charge of the device, having finished what the last holder
+ * left (a hand-over to it, or one it began itself and a restart cut short). Until then it
+ * touches nothing: as a new agent of a hand-over it gets ready and waits to be given charge;
+ * otherwise it waits while another agent holds it (agent/self/handover-record.ts, roleOf).
+ */
+export async function takeCharge(deps: LeadershipDeps): Promise<void> {
+  const { me, state, containers, log } = deps;
+  const sleep = deps.sleep ?? ((ms) => new Promise((r) => setTimeout(r, ms)));
+  let polled = false;
+  let said = '';
+  for (;;) {
+    const lease = await state.lease.read();
+    const holder =
+      lease && lease.container !== me.id ? await containers.state(lease.container) : 'running';
+    const role = roleOf(me.id, lease, holder);
+    if (role.kind === 'leader') break;
+    if (role.kind === 'claim') {
+      if (await state.lease.claim(me.id, role.expected)) {
+        log.info({ replaced: role.expected?.slice(0, 12) }, 'this agent is in charge');
+      }
+      continue;
+    }
+    if (said !== role.kind) {
+      said = role.kind;
+      log.info(
+        { holder: lease?.container.slice(0, 12) },
+        role.kind === 'candidate'
+          ? 'new agent: getting ready, the agent in charge hands over once this one is healthy'
+          : 'another agent is in charge of this device: waiting',
+      );
+    }
+    deps.report({ role: role.kind });
+    if (role.kind === 'candidate' && !polled) {
+      const error = await deps.firstPoll().catch((err: Error) => err.message);
+      polled = error === undefined;
+      deps.report({ ready: polled, firstPoll: { at: new Date().toISOString(), error } });
+    }
+    await sleep(role.kind === 'candidate' ? 1_000 : 5_000);
+  }
+  deps.report({ role: 'leader', ready: true });
+  const duty = leaderDuty(me.id, (await state.lease.read())?.handover ?? null);
+  if (duty.kind === 'take-over') await takeOver(deps, duty.handover);
+  if (duty.kind === 'abort') await abort(deps, duty.handover);
+}
+
+/** The new agent, now in charge: the old agent goes, this one takes its name and image name. */
+async function takeOver(deps: LeadershipDeps, handover: Handover): Promise<void> {
+  const { me, containers, state, log } = deps;
+  await deps.pause('took-lead');
+  if (handover.from !== me.id) await containers.stopAndRemove(handover.from, 15);
+  log.info({ removed: handover.from.slice(0, 12) }, 'the old agent is removed');
+  await deps.pause('predecessor-removed');
+  if (me.name !== handover.name) {
+    await containers
+      .rename(me.id, handover.name)
+      .catch((err) => log.warn({ err, name: handover.name }, 'could not take the old name'));
+  }
+  if (handover.composeImage) await containers.tag(me.image, handover.composeImage);
+  await state.finishDeployment(handover.row, 'succeeded');
+  await state.lease.setHandover(me.id, null);
+  log.info({ version: handover.version, name: handover.name }, 'agent updated');
+  await prune(deps, handover);
+}
+
+/** Keeps this agent's image and the one before it (for going back by hand); removes the rest. */
+async function prune(deps: LeadershipDeps, handover: Handover): Promise<void> {
+  const images = await deps.images.list().catch(() => []);
+  for (const image of images.slice(2)) {
+    if (image.id === handover.image) continue;
+    await deps.images
+      .remove(image.version)
+      .catch((err) => deps.log.warn({ err, version: image.version }, 'agent image kept'));
+  }
+}
+
+/** A hand-over this agent began before a restart: the new agent goes; the next poll tries again. */
+async function abort(deps: LeadershipDeps, handover: Handover): Promise<void> {
+  const { me, containers, state, log } = deps;
+  if (handover.candidate && handover.candidate !== me.id) {
+    await containers.stopAndRemove(handover.candidate, 10);
+  }
+  const reason = 'the agent restarted during its hand-over; tried again at the next poll';
+  await state.finishDeployment(handover.row, 'abandoned', reason);
+  await state.lease.setHandover(me.id, null);
+  log.warn({ version: handover.version }, reason);
+}
