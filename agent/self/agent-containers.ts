@@ -5,8 +5,8 @@ import type { HolderState } from './handover-record.js';
 export interface SelfAgent {
   /** Full container id. */
   readonly id: string;
-  /** Container name, without the leading slash. */
-  readonly name: string;
+  /** Container name, without the leading slash (a new agent takes the old one's: it changes once). */
+  name: string;
   /** Image id the container runs. */
   readonly image: string;
   /** The image name it was created from (Config.Image), e.g. compose's ota-agent:local. */

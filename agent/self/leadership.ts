@@ -75,9 +75,13 @@ async function takeOver(deps: LeadershipDeps, handover: Handover): Promise<void>
   log.info({ removed: handover.from.slice(0, 12) }, 'the old agent is removed');
   await deps.pause('predecessor-removed');
   if (me.name !== handover.name) {
-    await containers
-      .rename(me.id, handover.name)
-      .catch((err) => log.warn({ err, name: handover.name }, 'could not take the old name'));
+    await containers.rename(me.id, handover.name).then(
+      () => {
+        me.name = handover.name;
+        deps.report({ name: handover.name });
+      },
+      (err) => log.warn({ err, name: handover.name }, 'could not take the old name'),
+    );
   }
   if (handover.composeImage) await containers.tag(me.image, handover.composeImage);
   await state.finishDeployment(handover.row, 'succeeded');

@@ -6,6 +6,8 @@ export interface SelfUpdateConfig {
   readonly enabled: boolean;
   /** OTA_AGENT_HANDOVER_TIMEOUT: how long the new agent has to be ready, or it is removed. */
   readonly handoverTimeoutMs: number;
+  /** OTA_AGENT_BASE_IMAGE: NODE_IMAGE for the agent's own builds (else OTA_BUILD_ARGS' one). */
+  readonly agentBaseImage: string | undefined;
   /** The clone of the repository compose was run from (its HEAD: what an unlabelled agent is). */
   readonly checkoutGitDir: string;
   /**
@@ -20,6 +22,7 @@ export function loadSelfUpdateConfig(env: Record<string, string | undefined>): S
   return {
     enabled: read.bool('OTA_SELF_UPDATE', true),
     handoverTimeoutMs: read.duration('OTA_AGENT_HANDOVER_TIMEOUT', 300_000, 30_000, 3_600_000),
+    agentBaseImage: read.optional('OTA_AGENT_BASE_IMAGE'),
     checkoutGitDir: dirname(read.string('OTA_CHECKOUT_GIT_CONFIG', '/etc/ota/checkout.git/config')),
     testPauseFile: read.optional('OTA_TEST_PAUSE_FILE'),
   };

@@ -45,6 +45,11 @@ export async function wireSelf(
       localRepository: 'edge-ota/agent',
       dockerfile: 'Dockerfile.agent',
       role: 'agent',
+      // The agent's base may differ from the app's (compose builds the first agent on it).
+      buildArgs: {
+        ...imageOptions.buildArgs,
+        ...(config.selfUpdate.agentBaseImage && { NODE_IMAGE: config.selfUpdate.agentBaseImage }),
+      },
     },
     log.child({ module: 'self' }),
   );
