@@ -1,163 +1,36 @@
-import { execFile } from 'node:child_process';
-import { randomUUID } from 'node:crypto';
-import { readFileSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
-import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { StatusReport } from '../../agent/control/control-api.js';
 import type { FleetReport } from '../../agent/report/central-reporter.js';
-import type { Deployment } from '../../agent/state/agent-state.js';
+import { ComposeStack, sleep } from '../helpers/compose-stack.js';
 import { docker, REPO_ROOT } from '../helpers/docker-cli.js';
-import { GitHttpServer } from '../helpers/git-http-server.js';
-import { TestRepo } from '../helpers/git-repo.js';
 import { tempDirForSuite } from '../helpers/temp-dir.js';
 
-const run = promisify(execFile);
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-const TOKEN = 'ghp_E2ETOKEN_abcdef0123456789';
-const id = randomUUID().slice(0, 8);
-const AGENT = `ota-e2e-agent-${id}`;
-const NETWORK = `ota-e2e-net-${id}`;
-const VOLUME = `ota-e2e-data-${id}`;
 const INTERVAL_MS = 1000;
 
 describe('compose.yaml end to end: tag a release, watch it roll out', () => {
-  const dir = tempDirForSuite('ota-e2e-');
-  let server: GitHttpServer;
-  let repo: TestRepo;
-  let composeArgs: string[];
-  const [composeCmd, ...composePre] = (process.env.OTA_COMPOSE || 'docker-compose').split(' ');
-
-  const compose = async (...args: string[]) => {
-    const { stdout } = await run(composeCmd as string, [...composePre, ...composeArgs, ...args], {
-      cwd: REPO_ROOT,
-      env: { ...process.env, DOCKER_BUILDKIT: '0' },
-      maxBuffer: 64 * 1024 * 1024,
-      timeout: 900_000,
-    });
-    return stdout;
-  };
-  const ota = async (...args: string[]) => docker(['exec', AGENT, 'ota', ...args]);
-  const status = async () => JSON.parse(await ota('status', '--json')) as StatusReport;
-  const history = async () => JSON.parse(await ota('history', '50', '--json')) as Deployment[];
-
-  async function until<T>(what: string, timeoutMs: number, probe: () => Promise<T | undefined>) {
-    const deadline = Date.now() + timeoutMs;
-    let last: unknown;
-    for (;;) {
-      try {
-        const value = await probe();
-        if (value !== undefined) return value;
-      } catch (err) {
-        last = err;
-      }
-      if (Date.now() > deadline) {
-        const logs = await docker(['logs', '--tail', '40', AGENT]).catch(() => '');
-        throw new Error(`timed out waiting for ${what}; last error: ${last}\nagent logs:\n${logs}`);
-      }
-      await sleep(1_000);
-    }
-  }
-  // A build on this machine takes 40 s to 3 min (npm ci in the image); be generous.
-  const runningIs = (version: string, timeoutMs = 900_000) =>
-    until(`${version} running and healthy`, timeoutMs, async () => {
-      const s = await status();
-      return s.running?.version === version && s.running.health === 'healthy' ? s : undefined;
-    });
-  const appContainers = async () => {
-    const out = await docker([
-      'ps',
-      '-a',
-      '--filter',
-      `network=${NETWORK}`,
-      '--format',
-      '{{.Names}} {{.State}}',
-    ]);
-    return out.split('\n').filter(Boolean);
-  };
-
-  /**
-   * A release: a commit of the app with `change` applied, tagged and pushed. A broken release's
-   * change is reverted on the branch right after its tag, so later releases are sound again.
-   */
-  async function release(
-    tag: string,
-    change?: (files: {
-      read: (p: string) => string;
-      write: (p: string, t: string) => void;
-    }) => void,
-  ) {
-    const files = {
-      read: (p: string) => readFileSync(join(repo.work, p), 'utf8'),
-      write: (p: string, t: string) => writeFileSync(join(repo.work, p), t),
-    };
-    files.write('app/release.txt', `${tag}\n`);
-    change?.(files);
-    await repo.commit(`release ${tag}`);
-    await repo.tag(tag);
-    if (change) await repo.git('revert', '--no-edit', 'HEAD');
-  }
+  const stack = new ComposeStack(tempDirForSuite('ota-e2e-'));
+  const AGENT = stack.agent;
+  const ota = (...args: string[]) => stack.ota(...args);
+  const status = () => stack.status();
+  const history = () => stack.history();
+  const until = <T>(what: string, timeoutMs: number, probe: () => Promise<T | undefined>) =>
+    stack.until(what, timeoutMs, probe);
+  const runningIs = (version: string, timeoutMs?: number) => stack.runningIs(version, timeoutMs);
+  const appContainers = () => stack.appContainers();
+  const release = (...args: Parameters<ComposeStack['release']>) => stack.release(...args);
 
   beforeAll(async () => {
-    server = new GitHttpServer({ root: join(dir, 'srv'), token: TOKEN });
-    await server.start();
-    repo = await TestRepo.create(dir, join(dir, 'srv'), 'weather');
     // A copy of this repository's app, as a user's app repository would hold it.
-    repo.copyApp(REPO_ROOT);
+    await stack.serve((repo) => repo.copyApp(REPO_ROOT));
     await release('v1.0.0');
-
-    const env = {
-      OTA_REPO_URL: server.url('weather'),
-      OTA_REPO_TOKEN: TOKEN,
-      OTA_POLL_INTERVAL: '5s',
-      OTA_POLL_JITTER_PERCENT: '0',
-      OTA_PLATFORM: 'linux/amd64',
-      OTA_BUILD_ARGS: `NODE_IMAGE=${process.env.OTA_NODE_IMAGE},NODE_BUILD_IMAGE=${process.env.OTA_NODE_BUILD_IMAGE}`,
-      OTA_AGENT_BASE_IMAGE: process.env.OTA_NODE_BUILD_IMAGE ?? '',
-      OTA_NODE_BUILD_IMAGE: process.env.OTA_NODE_BUILD_IMAGE ?? '',
+    await stack.up({
       OTA_HEALTH_TIMEOUT: '40s',
       OTA_WATCH_WINDOW: '90s',
-      OTA_MIN_FREE_MB: '200',
-      OTA_APP_NETWORK: NETWORK,
-      OTA_APP_VOLUME: VOLUME,
-      OTA_DEVICE_NAME: 'e2e',
       WEATHER_INTERVAL_MS: String(INTERVAL_MS),
-    };
-    writeFileSync(
-      join(dir, 'env'),
-      Object.entries(env)
-        .map(([k, v]) => `${k}=${v}`)
-        .join('\n'),
-    );
-    // The git server is on this machine's loopback: the agent shares the host's network here.
-    writeFileSync(
-      join(dir, 'override.yml'),
-      `services:\n  agent:\n    container_name: ${AGENT}\n    network_mode: host\nvolumes:\n  agent-state:\n    name: ota-e2e-state-${id}\n`,
-    );
-    composeArgs = [
-      '-f',
-      join(REPO_ROOT, 'compose.yaml'),
-      '-f',
-      join(dir, 'override.yml'),
-      '-p',
-      `ota-e2e-${id}`,
-      '--env-file',
-      join(dir, 'env'),
-    ];
-    await compose('up', '-d', '--build', 'agent');
+    });
   });
 
   afterAll(async () => {
-    await compose('down', '-v').catch(() => undefined);
-    for (const line of await appContainers().catch(() => [])) {
-      await docker(['rm', '-f', line.split(' ')[0] as string]).catch(() => undefined);
-    }
-    await docker(['network', 'rm', NETWORK]).catch(() => undefined);
-    await docker(['volume', 'rm', '-f', VOLUME, `ota-e2e-state-${id}`]).catch(() => undefined);
-    for (const version of ['1.0.0', '1.1.0', '1.2.0', '1.3.0', '1.4.0', '1.5.0']) {
-      await docker(['rmi', `edge-ota/app:${version}`]).catch(() => undefined);
-    }
-    await server?.stop();
+    await stack.down(['1.0.0', '1.1.0', '1.2.0', '1.3.0', '1.4.0', '1.5.0']);
   });
 
   it('deploys the first tagged version on `up -d`', async () => {
@@ -317,7 +190,7 @@ describe('compose.yaml end to end: tag a release, watch it roll out', () => {
   });
 
   it('`docker compose down` stops the agent and leaves the app running', async () => {
-    await compose('down');
+    await stack.compose('down');
     const running = (await appContainers()).filter((l) => l.endsWith(' running'));
     expect(running).toHaveLength(1);
   });
