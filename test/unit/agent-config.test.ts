@@ -158,3 +158,22 @@ describe('OTA_GIT_CA_FILE', () => {
     expect(err.message).toMatch(detail);
   });
 });
+
+describe('self-update settings', () => {
+  it('are on by default, with a 5 min hand-over limit', () => {
+    expect(loadAgentConfig(base).selfUpdate).toMatchObject({
+      enabled: true,
+      handoverTimeoutMs: 300_000,
+      agentBaseImage: undefined,
+      testPauseFile: undefined,
+    });
+    expect(loadAgentConfig({ ...base, OTA_SELF_UPDATE: 'false' }).selfUpdate.enabled).toBe(false);
+  });
+
+  it('refuse a hand-over limit out of range or a bad switch, naming the variable', () => {
+    expect(failure({ ...base, OTA_AGENT_HANDOVER_TIMEOUT: '5s' }).variable).toBe(
+      'OTA_AGENT_HANDOVER_TIMEOUT',
+    );
+    expect(failure({ ...base, OTA_SELF_UPDATE: 'maybe' }).variable).toBe('OTA_SELF_UPDATE');
+  });
+});
