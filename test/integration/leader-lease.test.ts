@@ -3,6 +3,10 @@ import knex from 'knex';
 import { describe, expect, it, onTestFinished } from 'vitest';
 import type { Handover } from '../../agent/self/handover-record.js';
 import { AgentState } from '../../agent/state/agent-state.js';
+import * as agentState from '../../agent/state/migrations/20261123120000_agent_state.js';
+import * as deviceRecord from '../../agent/state/migrations/20261124090000_device_record.js';
+import * as remoteActions from '../../agent/state/migrations/20261124150000_remote_actions.js';
+import { migrationsInCode } from '../../common/migration-source.js';
 import { tempDir } from '../helpers/temp-dir.js';
 
 // The lease two agents share during a self-update: two AgentState instances (two connections,
@@ -57,5 +61,38 @@ describe('the leader lease on the shared state file', () => {
     // A holder whose container is gone is replaced only over the holder seen.
     expect(await old.lease.claim(OLD, NEW)).toBe(true);
     expect((await next.lease.read())?.container).toBe(OLD);
+  });
+
+  it('an agent from before self-update still runs on a state file a newer one migrated', async () => {
+    const file = join(tempDir(), 'agent.db');
+    const newer = await openState(file);
+    expect(await newer.lease.claim(OLD, null)).toBe(true);
+    await newer.update((r) => ({ ...r, pinned: '1.0.0' }));
+    // The older agent's knex: the same settings, the migrations it knew (no agent_leader).
+    const config = AgentState.knexConfig(file);
+    const older = new AgentState(
+      knex({
+        ...config,
+        migrations: {
+          ...config.migrations,
+          migrationSource: migrationsInCode({
+            '20261123120000_agent_state': agentState,
+            '20261124090000_device_record': deviceRecord,
+            '20261124150000_remote_actions': remoteActions,
+          }),
+        },
+      }),
+    );
+    onTestFinished(() => older.close().catch(() => undefined));
+    await older.migrate();
+    expect((await older.record()).pinned).toBe('1.0.0');
+    const row = await older.startDeployment({
+      from: null,
+      to: '1.0.0',
+      commit: null,
+      kind: 'switch',
+    });
+    await older.finishDeployment(row, 'succeeded');
+    expect((await newer.history(1))[0]).toMatchObject({ to: '1.0.0', outcome: 'succeeded' });
   });
 });
