@@ -44,6 +44,8 @@ export class Agent implements AgentControl {
     private readonly groups: readonly string[] = [],
     private readonly actions?: ActionRunner,
     private readonly selfUpdate?: SelfUpdater,
+    /** The lease names another agent: main exits, and the restart finds this agent's role. */
+    private readonly onLostCharge: () => void = () => undefined,
   ) {
     this.reports =
       reporter &&
@@ -103,10 +105,11 @@ export class Agent implements AgentControl {
   private async agentFirst(target: ReleaseTarget): Promise<unknown> {
     const loop = this.loop;
     const agent = loop && (await this.selfUpdate?.apply(target, loop));
-    if (agent === 'handed-over') {
+    if (agent === 'handed-over' || agent === 'lost-charge') {
       this.retired = true;
       this.board.set('handed-over', target.version);
     }
+    if (agent === 'lost-charge') this.onLostCharge();
     return agent === undefined || agent === 'not-needed' ? this.updater.apply(target) : agent;
   }
 
@@ -134,8 +137,16 @@ export class Agent implements AgentControl {
       });
   }
 
+  /**
+   * Runs work after everything queued before it. Once charge passed to a new agent, nothing
+   * queued here touches the app any more (a pin or action that waited behind the hand-over).
+   */
   private async serial<T>(work: () => Promise<T>): Promise<T> {
-    const run = this.queue.then(work, work);
+    const guarded = () =>
+      this.retired
+        ? Promise.reject(new Error('this agent handed charge to a new agent: ask that one'))
+        : work();
+    const run = this.queue.then(guarded, guarded);
     this.queue = run.catch(() => undefined).then(() => this.refresh());
     return run;
   }

@@ -1,5 +1,6 @@
 // Wiring only: configuration, the one client per outside system, the service, signals.
 import { existsSync } from 'node:fs';
+import type { Server } from 'node:http';
 import { dirname, join } from 'node:path';
 import knex from 'knex';
 import { ConfigError } from '../common/config-error.js';
@@ -207,16 +208,44 @@ async function main(): Promise<void> {
     config.groups,
     actions,
     self?.updater({
-      release: () => new Promise((resolve) => control.close(() => resolve())),
+      // Not waiting for requests under way: one may wait in the queue behind this hand-over.
+      release: async () => {
+        control?.close();
+        control?.closeAllConnections();
+      },
       activity: (activity, version) => board.set(activity, version),
     }),
+    () => {
+      log.fatal('another agent holds the lease of this device: exiting, to start again as it says');
+      process.exit(1);
+    },
   );
+  // Signals first: a new agent waiting to be given charge must stop when the old one asks.
+  let control: Server | undefined;
+  let stopping = false;
+  const stop = async (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    log.info({ signal }, 'stopping');
+    // The app keeps running without the agent. A step in flight is abandoned after 5 s; the
+    // next start repairs whatever it left (Docker kills the container 10 s after SIGTERM).
+    await Promise.race([agent.stop(), new Promise((r) => setTimeout(r, 5_000).unref())]);
+    control?.close();
+    self?.server.close();
+    await state.close().catch(() => undefined);
+    await reporter?.close().catch(() => undefined);
+    log.info('stopped');
+    process.exit(0);
+  };
+  process.on('SIGTERM', () => void stop('SIGTERM'));
+  process.on('SIGINT', () => void stop('SIGINT'));
+
   await self?.takeCharge(async () => {
     const record = await state.record();
     const current = record.running ? parseVersion(record.running.version) : undefined;
     return (await watcher.poll(current, new Set(Object.keys(record.failed)))).error?.message;
   });
-  const control = serveControl(
+  control = serveControl(
     join(config.stateDir, 'agent.sock'),
     agent,
     log.child({ module: 'control' }),
@@ -247,24 +276,6 @@ async function main(): Promise<void> {
     },
     'agent started',
   );
-
-  let stopping = false;
-  const stop = async (signal: string) => {
-    if (stopping) return;
-    stopping = true;
-    log.info({ signal }, 'stopping');
-    // The app keeps running without the agent. A step in flight is abandoned after 5 s; the
-    // next start repairs whatever it left (Docker kills the container 10 s after SIGTERM).
-    await Promise.race([agent.stop(), new Promise((r) => setTimeout(r, 5_000).unref())]);
-    control.close();
-    self?.server.close();
-    await state.close().catch(() => undefined);
-    await reporter?.close().catch(() => undefined);
-    log.info('stopped');
-    process.exit(0);
-  };
-  process.on('SIGTERM', () => void stop('SIGTERM'));
-  process.on('SIGINT', () => void stop('SIGINT'));
 }
 
 main().catch((err) => {

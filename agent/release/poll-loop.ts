@@ -38,6 +38,8 @@ export class PollLoop {
 
   /** Polls now (e.g. `ota check`), or waits for the poll already under way. */
   async checkNow(): Promise<PollResult | undefined> {
+    // Stopped (an agent hand-over: the new agent polls the same clone): no poll.
+    if (this.stopped) return undefined;
     clearTimeout(this.timer);
     if (!this.running) this.running = this.pollOnce();
     await this.running;

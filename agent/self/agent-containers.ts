@@ -37,6 +37,13 @@ export interface AgentContainers {
   /** This process's container; undefined when the agent does not run in one (no self-update). */
   self(): Promise<SelfAgent | undefined>;
   state(id: string): Promise<HolderState>;
+  /** The full id of a container by id or name; undefined if there is none. */
+  idOf(idOrName: string): Promise<string | undefined>;
+  /**
+   * Other containers of this agent's compose service (same project and service labels): agents
+   * left over by a cut hand-over or a compose recreate. Empty outside compose.
+   */
+  others(): Promise<string[]>;
   /** The container's health status (healthy, unhealthy, starting), if it has a check. */
   health(id: string): Promise<string | undefined>;
   /** The new agent's container settings, from this agent's own (self() must have run). */

@@ -36,7 +36,38 @@ const HOST_SETTINGS = [
   'Privileged',
   'ReadonlyRootfs',
   'Tmpfs',
+  'Devices',
+  'Ulimits',
+  'Sysctls',
+  'PidMode',
+  'IpcMode',
+  'ShmSize',
+  'Memory',
+  'MemorySwap',
+  'NanoCpus',
+  'CpuShares',
+  'CpusetCpus',
+  'PidsLimit',
+  'OomScoreAdj',
+  'Runtime',
 ] as const;
+
+/** The state directory is not on a mount a new agent would share: self-update cannot work. */
+export class StateNotSharedError extends Error {
+  override readonly name = 'StateNotSharedError';
+  constructor(readonly stateDir: string) {
+    super(
+      `${stateDir} is not on a named volume or bind mount of this container, so a new agent would not see this agent's state: mount a volume there (compose.yaml does), or set OTA_SELF_UPDATE=false`,
+    );
+  }
+}
+
+/** Whether a volume or bind mount that the new container inherits holds `dir`. */
+function sharesState(host: Record<string, unknown>, dir: string): boolean {
+  const binds = (host.Binds as string[] | null | undefined) ?? [];
+  const mounts = (host.Mounts as { Target?: string }[] | null | undefined) ?? [];
+  return binds.some((b) => b.split(':')[1] === dir) || mounts.some((m) => m.Target === dir);
+}
 
 export interface CandidateImage {
   /** The agent's tag for it (edge-ota/agent:<version>) and its id. */
@@ -55,14 +86,20 @@ export interface CandidateImage {
  */
 export function candidateSpec(
   self: Docker.ContainerInspectInfo,
-  imageEnv: readonly string[],
+  ownImage: { readonly Env?: string[] | null; readonly Labels?: Record<string, string> | null },
   image: CandidateImage,
   name: string,
   composeImage: string | null,
+  stateDir = '/var/lib/ota',
 ): CandidateSpec {
-  const defaults = new Set(imageEnv);
+  const host = self.HostConfig as Record<string, unknown>;
+  if (!sharesState(host, stateDir)) throw new StateNotSharedError(stateDir);
+  const defaults = new Set(ownImage.Env ?? []);
+  // Inspect shows the image's labels merged into the container's: only the container's own go on.
+  const fromImage = ownImage.Labels ?? {};
+  const own = Object.entries(self.Config.Labels ?? {}).filter(([k, v]) => fromImage[k] !== v);
   const labels: Record<string, string> = {
-    ...(self.Config.Labels ?? {}),
+    ...Object.fromEntries(own),
     ...managedLabels({
       [LABEL.role]: 'agent',
       [LABEL.version]: image.version,
@@ -73,7 +110,6 @@ export function candidateSpec(
   if (labels['com.docker.compose.image'] !== undefined) {
     labels['com.docker.compose.image'] = image.id;
   }
-  const host = self.HostConfig as Record<string, unknown>;
   const hostConfig: Record<string, unknown> = {};
   for (const key of HOST_SETTINGS) {
     const value = host[key];

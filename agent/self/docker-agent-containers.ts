@@ -21,6 +21,8 @@ export class DockerAgentContainers implements AgentContainers {
 
   constructor(
     private readonly docker: Docker,
+    /** The agent's state directory, which a new agent must share (candidate-spec.ts). */
+    private readonly stateDir = '/var/lib/ota',
     private readonly mountinfo: () => string = () => readFileSync('/proc/self/mountinfo', 'utf8'),
   ) {}
 
@@ -54,7 +56,7 @@ export class DockerAgentContainers implements AgentContainers {
     const self = this.inspected;
     if (!self) throw new Error('not running in a container: no settings to copy');
     const own = await this.docker.getImage(self.Image).inspect();
-    return candidateSpec(self, own.Config.Env ?? [], image, name, composeImageOf(self));
+    return candidateSpec(self, own.Config, image, name, composeImageOf(self), this.stateDir);
   }
 
   async state(id: string): Promise<HolderState> {
@@ -62,6 +64,24 @@ export class DockerAgentContainers implements AgentContainers {
     if (!info) return 'missing';
     if (info.State.Restarting) return 'restarting';
     return info.State.Running ? 'running' : 'stopped';
+  }
+
+  async idOf(idOrName: string): Promise<string | undefined> {
+    return (await this.inspect(idOrName))?.Id;
+  }
+
+  async others(): Promise<string[]> {
+    const labels = this.inspected?.Config.Labels ?? {};
+    const project = labels['com.docker.compose.project'];
+    const service = labels['com.docker.compose.service'];
+    if (!project || !service) return [];
+    const found = await this.docker.listContainers({
+      all: true,
+      filters: {
+        label: [`com.docker.compose.project=${project}`, `com.docker.compose.service=${service}`],
+      },
+    });
+    return found.map((c) => c.Id).filter((id) => id !== this.inspected?.Id);
   }
 
   async health(id: string): Promise<string | undefined> {

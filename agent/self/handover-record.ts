@@ -11,8 +11,9 @@ export interface Handover {
   /** The new agent's image id and the agent's tag for it (edge-ota/agent:<version>). */
   readonly image: string;
   readonly ref: string;
-  /** The agent being replaced (container id). */
+  /** The agent being replaced (container id) and its image id (kept for going back by hand). */
   readonly from: string;
+  readonly fromImage: string;
   /** The name the new agent takes once the old one is gone (the old one's name). */
   readonly name: string;
   /** The image name compose runs the agent from (ota-agent:local), pointed at the new image. */
@@ -71,9 +72,16 @@ export function leaderDuty(me: string, handover: Handover | null): LeaderDuty {
   return handover.candidate === me ? { kind: 'take-over', handover } : { kind: 'abort', handover };
 }
 
-/** The name a new agent starts under, next to the old one (it takes `name` afterwards). */
-export const candidateName = (name: string): string => `${name}-next`;
+/**
+ * The name a new agent starts under, next to the old one (it takes `name` afterwards): never
+ * the running agent's own name (an agent whose rename failed is still called <name>-next).
+ */
+export const candidateName = (name: string, mine: string): string =>
+  `${name}-next` === mine ? `${name}-next2` : `${name}-next`;
 
-/** The name an agent hands on: a candidate left renamed by a cut stays the canonical name. */
+/** The name an agent hands on: a candidate left unrenamed by a cut hands on the canonical name. */
 export const canonicalName = (name: string): string =>
-  name.replace(/^\//, '').replace(/-next$/, '');
+  name.replace(/^\//, '').replace(/-next2?$/, '');
+
+/** Hand-overs cut short by restarts before one is marked failed (each is tried again otherwise). */
+export const HANDOVER_ATTEMPTS = 3;

@@ -1,8 +1,15 @@
 import type { ImageStore } from '../image/image-store.js';
 import type { AgentLogger } from '../log.js';
 import type { AgentState } from '../state/agent-state.js';
+import { markFailed } from '../state/device-record.js';
 import type { AgentContainers, SelfAgent } from './agent-containers.js';
-import { type Handover, leaderDuty, roleOf } from './handover-record.js';
+import {
+  candidateName,
+  HANDOVER_ATTEMPTS,
+  type Handover,
+  leaderDuty,
+  roleOf,
+} from './handover-record.js';
 import type { SelfReport } from './self-socket.js';
 import type { Pause } from './test-pause.js';
 
@@ -65,12 +72,20 @@ export async function takeCharge(deps: LeadershipDeps): Promise<void> {
   const duty = leaderDuty(me.id, (await state.lease.read())?.handover ?? null);
   if (duty.kind === 'take-over') await takeOver(deps, duty.handover);
   if (duty.kind === 'abort') await abort(deps, duty.handover);
+  // Any other container of this compose service is an agent left over (a cut hand-over, a
+  // compose recreate racing one): waiting as a standby for ever helps nobody.
+  for (const other of await containers.others()) {
+    log.warn({ container: other.slice(0, 12) }, 'removing a left-over agent container');
+    await containers.stopAndRemove(other, 15).catch((err) => log.warn({ err }, 'not removed'));
+  }
 }
 
 /** The new agent, now in charge: the old agent goes, this one takes its name and image name. */
 async function takeOver(deps: LeadershipDeps, handover: Handover): Promise<void> {
   const { me, containers, state, log } = deps;
   await deps.pause('took-lead');
+  // First compose's image name, so a `docker compose up` from now on brings back this agent.
+  if (handover.composeImage) await containers.tag(me.image, handover.composeImage);
   if (handover.from !== me.id) await containers.stopAndRemove(handover.from, 15);
   log.info({ removed: handover.from.slice(0, 12) }, 'the old agent is removed');
   await deps.pause('predecessor-removed');
@@ -83,18 +98,17 @@ async function takeOver(deps: LeadershipDeps, handover: Handover): Promise<void>
       (err) => log.warn({ err, name: handover.name }, 'could not take the old name'),
     );
   }
-  if (handover.composeImage) await containers.tag(me.image, handover.composeImage);
   await state.finishDeployment(handover.row, 'succeeded');
   await state.lease.setHandover(me.id, null);
   log.info({ version: handover.version, name: handover.name }, 'agent updated');
   await prune(deps, handover);
 }
 
-/** Keeps this agent's image and the one before it (for going back by hand); removes the rest. */
+/** Keeps this agent's image and the replaced one's (for going back by hand); removes the rest. */
 async function prune(deps: LeadershipDeps, handover: Handover): Promise<void> {
   const images = await deps.images.list().catch(() => []);
-  for (const image of images.slice(2)) {
-    if (image.id === handover.image) continue;
+  for (const image of images) {
+    if (image.id === handover.image || image.id === handover.fromImage) continue;
     await deps.images
       .remove(image.version)
       .catch((err) => deps.log.warn({ err, version: image.version }, 'agent image kept'));
@@ -104,11 +118,27 @@ async function prune(deps: LeadershipDeps, handover: Handover): Promise<void> {
 /** A hand-over this agent began before a restart: the new agent goes; the next poll tries again. */
 async function abort(deps: LeadershipDeps, handover: Handover): Promise<void> {
   const { me, containers, state, log } = deps;
-  if (handover.candidate && handover.candidate !== me.id) {
-    await containers.stopAndRemove(handover.candidate, 10);
+  // By id if it was recorded; by name too (a cut between its creation and the record).
+  const named = await containers.idOf(candidateName(handover.name, me.name));
+  for (const id of new Set([handover.candidate, named])) {
+    if (id && id !== me.id) await containers.stopAndRemove(id, 10);
   }
-  const reason = 'the agent restarted during its hand-over; tried again at the next poll';
-  await state.finishDeployment(handover.row, 'abandoned', reason);
+  // Cut short again and again (an agent killed for lack of memory, say): failed after a few.
+  const key = `agent hand-over ${handover.version}`;
+  const tries = 1 + ((await state.record()).buildFailures[key] ?? 0);
+  const reason =
+    tries >= HANDOVER_ATTEMPTS
+      ? `agent hand-over failed: cut short by a restart ${tries} times`
+      : 'the agent restarted during its hand-over; tried again at the next poll';
+  await state.update((r) => {
+    const counted = { ...r, buildFailures: { ...r.buildFailures, [key]: tries } };
+    return tries >= HANDOVER_ATTEMPTS ? markFailed(counted, handover.version, reason) : counted;
+  });
+  await state.finishDeployment(
+    handover.row,
+    tries >= HANDOVER_ATTEMPTS ? 'failed' : 'abandoned',
+    reason,
+  );
   await state.lease.setHandover(me.id, null);
-  log.warn({ version: handover.version }, reason);
+  log.warn({ version: handover.version, tries }, reason);
 }

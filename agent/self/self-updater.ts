@@ -9,6 +9,7 @@ import type { AgentState } from '../state/agent-state.js';
 import { markFailed } from '../state/device-record.js';
 import type { AgentContainers, SelfAgent } from './agent-containers.js';
 import { AGENT_INPUTS, agentChanges, fingerprintOf, type InputsOrigin } from './agent-inputs.js';
+import { StateNotSharedError } from './candidate-spec.js';
 import { candidateName, canonicalName, type Handover } from './handover-record.js';
 import { ownSocketPath } from './own-container.js';
 import { askSelf } from './self-socket.js';
@@ -35,7 +36,8 @@ export interface Polling {
   resume(): void;
 }
 
-export type HandoverOutcome = 'not-needed' | 'handed-over' | 'failed' | 'retry';
+/** lost-charge: the lease names another agent; this one must stop acting (main restarts it). */
+export type HandoverOutcome = 'not-needed' | 'handed-over' | 'failed' | 'retry' | 'lost-charge';
 
 /**
  * The agent in charge replacing itself with a release's agent: get its image (built from the
@@ -116,6 +118,7 @@ export class SelfUpdater {
       image: image.id,
       ref: image.ref,
       from: this.me.id,
+      fromImage: this.me.image,
       name,
       composeImage: this.me.composeImage,
       candidate: null,
@@ -124,17 +127,19 @@ export class SelfUpdater {
     };
     if (!(await this.state.lease.setHandover(this.me.id, handover))) {
       await this.state.finishDeployment(row, 'abandoned', 'this agent is not in charge');
-      polling.resume();
-      return 'retry';
+      return 'lost-charge';
     }
     let why: string | undefined;
     try {
-      await this.containers.stopAndRemove(candidateName(name), 10); // an earlier try's
+      const next = candidateName(name, this.me.name);
+      const leftover = await this.containers.idOf(next); // an earlier try's
+      if (leftover && leftover !== this.me.id) await this.containers.stopAndRemove(leftover, 10);
       const spec = await this.containers.candidate(
         { ref: image.ref, id: image.id, version, commit },
-        candidateName(name),
+        next,
       );
       const candidate = await this.containers.createCandidate(spec);
+      await this.options.pause('candidate-created');
       handover = { ...handover, candidate };
       await this.state.lease.setHandover(this.me.id, handover);
       await this.containers.start(candidate);
@@ -148,10 +153,14 @@ export class SelfUpdater {
           await this.options.pause('lease-passed');
           return 'handed-over';
         }
-        why = 'this agent lost charge during the hand-over';
+        await this.state.finishDeployment(row, 'abandoned', 'this agent lost charge');
+        return 'lost-charge';
       }
     } catch (err) {
-      why = `the engine refused a step: ${(err as Error).message}`;
+      why =
+        err instanceof StateNotSharedError
+          ? err.message
+          : `the engine refused a step: ${(err as Error).message}`;
     }
     await this.giveUp(handover, why);
     polling.resume();

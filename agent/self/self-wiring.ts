@@ -27,7 +27,7 @@ export async function wireSelf(
   source: ReleaseSource,
   log: AgentLogger,
 ) {
-  const containers = new DockerAgentContainers(docker);
+  const containers = new DockerAgentContainers(docker, config.stateDir);
   const me = await containers.self();
   if (!me) {
     log.info('not running in a container: the agent does not update itself');

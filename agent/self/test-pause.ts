@@ -4,6 +4,7 @@ import type { AgentLogger } from '../log.js';
 /** The steps of a hand-over where a test may stop an agent to kill it there. */
 export type PauseStep =
   | 'built'
+  | 'candidate-created'
   | 'candidate-started'
   | 'lease-passed'
   | 'took-lead'

@@ -71,7 +71,7 @@ describe('the agent updates itself from a release tag, through compose', () => {
       {
         OTA_HEALTH_TIMEOUT: '40s',
         OTA_WATCH_WINDOW: '0',
-        OTA_AGENT_HANDOVER_TIMEOUT: '90s',
+        OTA_AGENT_HANDOVER_TIMEOUT: '30s',
         WEATHER_INTERVAL_MS: '1000',
       },
       // The checkout compose ran in is the release repository's: the agent it built is v1.0.0's.
@@ -104,9 +104,11 @@ describe('the agent updates itself from a release tag, through compose', () => {
     const agentRow = rows.find((d) => d.kind === 'agent-update' && d.to === '1.1.0');
     const appRow = rows.find((d) => d.kind === 'switch' && d.to === '1.1.0');
     expect(agentRow?.outcome).toBe('succeeded');
-    // The old agent handed over before the app was touched: the new agent switched it.
-    expect(appRow && agentRow && appRow.id > agentRow.id).toBe(true);
-    expect(app?.version).toBe('1.0.0');
+    // The agent was replaced before the app was touched: the new agent switched it afterwards.
+    expect(Date.parse(appRow?.startedAt ?? '')).toBeGreaterThanOrEqual(
+      Date.parse(agentRow?.finishedAt ?? 'x'),
+    );
+    expect(appRow?.from).toBe(app?.version);
   });
 
   it('`docker compose up -d` afterwards keeps the new agent', async () => {
@@ -152,10 +154,10 @@ describe('the agent updates itself from a release tag, through compose', () => {
       stack.agent,
       'sh',
       '-c',
-      `printf 'built\\ncandidate-started\\nlease-passed\\n' > ${PAUSE}`,
+      `printf 'built\\ncandidate-created\\ncandidate-started\\nlease-passed\\n' > ${PAUSE}`,
     ]);
     await stack.release('v1.3.0', touchAgent('v1.3.0'));
-    for (const step of ['built', 'candidate-started', 'lease-passed']) {
+    for (const step of ['built', 'candidate-created', 'candidate-started', 'lease-passed']) {
       await killAt(step, stack.agent);
     }
     await oneAgentOneApp('1.3.0', '1.3.0');
@@ -175,5 +177,10 @@ describe('the agent updates itself from a release tag, through compose', () => {
     const rows = (await stack.history()).filter((d) => d.kind === 'agent-update');
     expect(rows.find((d) => d.to === '1.4.0')?.outcome).toBe('succeeded');
     expect(rows.find((d) => d.to === '1.2.0')?.outcome).toBe('failed');
+    // The replaced agent's image is kept for going back by hand; the failed one's is not.
+    const image = (v: string) =>
+      docker(['image', 'inspect', '-f', '{{.Id}}', `edge-ota/agent:${v}`]);
+    await expect(image('1.3.0')).resolves.toMatch(/^sha256:/);
+    await expect(image('1.2.0')).rejects.toThrow();
   });
 });

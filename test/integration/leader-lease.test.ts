@@ -27,6 +27,7 @@ const handover: Handover & { candidate: string } = {
   image: 'sha256:1',
   ref: 'edge-ota/agent:1.1.0',
   from: OLD,
+  fromImage: 'sha256:0',
   name: 'ota-agent',
   composeImage: 'ota-agent:local',
   candidate: NEW,
@@ -35,7 +36,7 @@ const handover: Handover & { candidate: string } = {
 };
 
 describe('the leader lease on the shared state file', () => {
-  it('only one of two agents racing for an empty lease gets it', async () => {
+  it('of two agents claiming an empty lease, the second does not get it', async () => {
     const file = join(tempDir(), 'agent.db');
     const [one, two] = [await openState(file), await openState(file)];
     const won = await Promise.all([one.lease.claim(OLD, null), two.lease.claim(NEW, null)]);

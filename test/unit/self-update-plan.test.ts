@@ -1,8 +1,9 @@
 import type Docker from 'dockerode';
 import { describe, expect, it } from 'vitest';
 import { agentChanges, fingerprintOf } from '../../agent/self/agent-inputs.js';
-import { candidateSpec } from '../../agent/self/candidate-spec.js';
+import { candidateSpec, StateNotSharedError } from '../../agent/self/candidate-spec.js';
 import {
+  candidateName,
   canonicalName,
   type Handover,
   type Lease,
@@ -19,6 +20,7 @@ const handover = (candidate: string | null, phase: Handover['phase'] = 'starting
   image: 'sha256:1',
   ref: 'edge-ota/agent:1.1.0',
   from: A,
+  fromImage: 'sha256:0',
   name: 'ota-agent',
   composeImage: 'ota-agent:local',
   candidate,
@@ -59,7 +61,14 @@ describe('what an agent in charge finishes first (leaderDuty)', () => {
 
   it('a name left as <name>-next by a cut is handed on as the canonical name', () => {
     expect(canonicalName('/ota-agent-next')).toBe('ota-agent');
+    expect(canonicalName('ota-agent-next2')).toBe('ota-agent');
     expect(canonicalName('ota-agent')).toBe('ota-agent');
+  });
+
+  it("a new agent's name is never the running agent's own (whose rename failed)", () => {
+    expect(candidateName('ota-agent', 'ota-agent')).toBe('ota-agent-next');
+    expect(candidateName('ota-agent', 'ota-agent-next')).toBe('ota-agent-next2');
+    expect(candidateName('ota-agent', 'ota-agent-next2')).toBe('ota-agent-next');
   });
 });
 
@@ -98,6 +107,7 @@ describe('the new agent container', () => {
       Image: 'ota-agent:local',
       Env: ['PATH=/usr/bin', 'NODE_ENV=production', 'OTA_REPO_URL=https://x/y.git'],
       Labels: {
+        'org.opencontainers.image.version': '0.0.0-dev',
         'com.docker.compose.project': 'ota',
         'com.docker.compose.service': 'agent',
         'com.docker.compose.image': 'sha256:old',
@@ -105,17 +115,22 @@ describe('the new agent container', () => {
     },
     HostConfig: {
       Binds: ['/var/run/docker.sock:/var/run/docker.sock'],
+      Mounts: [{ Type: 'volume', Source: 'ota-agent-state', Target: '/var/lib/ota' }],
       NetworkMode: 'host',
       RestartPolicy: { Name: 'unless-stopped', MaximumRetryCount: 0 },
       PortBindings: { '80/tcp': [{ HostPort: '80' }] },
-      Memory: 0,
+      Memory: 268435456,
     },
   } as unknown as Docker.ContainerInspectInfo;
 
   it("keeps the old agent's settings, compose's labels pointing at the new image, and nothing else", () => {
+    const image = {
+      Env: ['PATH=/usr/bin', 'NODE_ENV=production'],
+      Labels: { 'org.opencontainers.image.version': '0.0.0-dev' },
+    };
     const spec = candidateSpec(
       self,
-      ['PATH=/usr/bin', 'NODE_ENV=production'],
+      image,
       { ref: 'edge-ota/agent:1.1.0', id: 'sha256:new', version: '1.1.0', commit: 'c0ffee' },
       'ota-agent-next',
       'ota-agent:local',
@@ -130,12 +145,34 @@ describe('the new agent container', () => {
       'io.edge-ota.version': '1.1.0',
       'io.edge-ota.compose-image': 'ota-agent:local',
     });
+    // The old image's own labels stay with it (the new image has its own).
+    expect(o.Labels).not.toHaveProperty('org.opencontainers.image.version');
     expect(o.HostConfig).toEqual({
       Binds: ['/var/run/docker.sock:/var/run/docker.sock'],
+      Mounts: [{ Type: 'volume', Source: 'ota-agent-state', Target: '/var/lib/ota' }],
       NetworkMode: 'host',
       RestartPolicy: { Name: 'unless-stopped', MaximumRetryCount: 0 },
+      Memory: 268435456,
     });
     expect((o.Healthcheck as { Test: string[] }).Test.at(-1)).toBe('health');
+  });
+});
+
+describe('a new agent must share the state', () => {
+  it('is refused when the state directory is on no mount it would inherit', () => {
+    const self = {
+      Config: { Image: 'ota-agent:local', Env: [], Labels: {} },
+      HostConfig: { Binds: ['/var/run/docker.sock:/var/run/docker.sock'] },
+    } as unknown as Docker.ContainerInspectInfo;
+    const image = { ref: 'edge-ota/agent:1.1.0', id: 'sha256:new', version: '1.1.0', commit: 'c' };
+    expect(() => candidateSpec(self, {}, image, 'ota-agent-next', null)).toThrow(
+      StateNotSharedError,
+    );
+    const bound = {
+      ...self,
+      HostConfig: { Binds: ['/srv/ota:/var/lib/ota:rw'] },
+    } as unknown as Docker.ContainerInspectInfo;
+    expect(candidateSpec(bound, {}, image, 'ota-agent-next', null).name).toBe('ota-agent-next');
   });
 });
 
