@@ -7,7 +7,9 @@
 #   modern   Docker 26.1, containerd image store (as a fresh Docker 29), compose v2, buildx
 # OTA_LANES says which suites run on which lane, as lane:what with what = all | engine:
 #   all     unit, integration (git, databases, processes: no engine), engine, then end-to-end
-#   engine  the engine suites (test/engine) only
+#   engine  the engine suites (test/engine), then the agent's self-update end to end
+#           (test/e2e/self-update.test.ts: real compose, the agent rebuilding and replacing
+#           itself); an "all" entry after it then leaves that file out, so it runs once
 # The default, and CI's, is "classic:engine modern:all": everything that touches the engine on
 # both engines, the rest once, the compose end-to-end suite on the engine users run. In an
 # "all" entry unit and integration run next to the engine suites (they do not use the engine;
@@ -95,6 +97,10 @@ engine_and_rest() {   # $1 lane
   return "$rc"
 }
 
+# The self-update end to end builds the agent image four times: about 4 min on the classic
+# lane, 12 on the modern one (its classic-builder commits are slower); it runs on the first lane.
+SELF_E2E=test/e2e/self-update.test.ts
+self_done=""
 for entry in ${OTA_LANES:-classic:engine modern:all}; do
   lane="${entry%%:*}" what="${entry#*:}"; [ "$what" = "$entry" ] && what=all
   case "$lane:$what" in
@@ -104,11 +110,13 @@ for entry in ${OTA_LANES:-classic:engine modern:all}; do
   use_lane "$lane"
   if [ "$what" = engine ]; then
     timed "$lane: engine" npx vitest run --project engine
+    timed "$lane: self-update end-to-end ($OTA_COMPOSE)" npx vitest run --project e2e "$SELF_E2E"
+    self_done=1
   else
     timed "$lane: unit, integration, engine" engine_and_rest "$lane"
     # The end-to-end suite times reading intervals across switches: it runs alone, not next
     # to other suites competing for the same 2 cores.
-    timed "$lane: end-to-end ($OTA_COMPOSE)" npx vitest run --project e2e
+    timed "$lane: end-to-end ($OTA_COMPOSE)" npx vitest run --project e2e ${self_done:+--exclude "$SELF_E2E"}
   fi
 done
 
