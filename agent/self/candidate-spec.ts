@@ -63,7 +63,7 @@ export class StateNotSharedError extends Error {
 }
 
 /** Whether a volume or bind mount that the new container inherits holds `dir`. */
-function sharesState(host: Record<string, unknown>, dir: string): boolean {
+export function sharesState(host: Record<string, unknown>, dir: string): boolean {
   const binds = (host.Binds as string[] | null | undefined) ?? [];
   const mounts = (host.Mounts as { Target?: string }[] | null | undefined) ?? [];
   return binds.some((b) => b.split(':')[1] === dir) || mounts.some((m) => m.Target === dir);

@@ -3,7 +3,7 @@ import type Docker from 'dockerode';
 import { statusOf } from '../image/engine-errors.js';
 import { LABEL, MANAGED_BY, OCI } from '../labels.js';
 import type { AgentContainers, CandidateSpec, SelfAgent } from './agent-containers.js';
-import { type CandidateImage, candidateSpec } from './candidate-spec.js';
+import { type CandidateImage, candidateSpec, sharesState } from './candidate-spec.js';
 import type { HolderState } from './handover-record.js';
 import { containerIdFromMountinfo } from './own-container.js';
 
@@ -57,6 +57,12 @@ export class DockerAgentContainers implements AgentContainers {
     if (!self) throw new Error('not running in a container: no settings to copy');
     const own = await this.docker.getImage(self.Image).inspect();
     return candidateSpec(self, own.Config, image, name, composeImageOf(self), this.stateDir);
+  }
+
+  /** Whether a new agent would inherit the mount holding the state directory (self() first). */
+  stateShared(): boolean {
+    const host = (this.inspected?.HostConfig ?? {}) as Record<string, unknown>;
+    return sharesState(host, this.stateDir);
   }
 
   async state(id: string): Promise<HolderState> {

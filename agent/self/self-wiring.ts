@@ -65,6 +65,14 @@ export async function wireSelf(
   };
   const server: Server = serveSelf(ownSocketPath(config.stateDir, me.id), () => report, selfLog);
   selfLog.info({ version: me.version, ...running, container: me.name }, 'agent identity');
+  // A new agent must see this one's state (the lease, the record): only through a mount.
+  const shared = containers.stateShared();
+  if (config.selfUpdate.enabled && !shared) {
+    selfLog.warn(
+      { stateDir: config.stateDir },
+      `${config.stateDir} is not on a named volume or bind mount: this agent does not update itself (tags update the app only)`,
+    );
+  }
   return {
     server,
     /** Returns once this agent is in charge of the device (agent/self/leadership.ts). */
@@ -95,7 +103,7 @@ export async function wireSelf(
             report = { ...report, role: 'handed-over' };
             await options.release();
           },
-          enabled: config.selfUpdate.enabled,
+          enabled: config.selfUpdate.enabled && shared,
           timeoutMs: config.selfUpdate.handoverTimeoutMs,
           stateDir: config.stateDir,
           repoUrl: config.repoUrl,
