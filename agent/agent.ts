@@ -11,8 +11,8 @@ import { BackgroundReport } from './report/background-report.js';
 import type { CentralReporter, FleetReport } from './report/central-reporter.js';
 import type { SelfUpdater } from './self/self-updater.js';
 import type { AgentState } from './state/agent-state.js';
-import { previousOf } from './state/device-record.js';
 import type { StatusBoard } from './status.js';
+import { statusReport } from './status-report.js';
 import type { Updater } from './updater.js';
 
 /**
@@ -160,44 +160,16 @@ export class Agent implements AgentControl {
   }
 
   async status(): Promise<StatusReport> {
-    const running = await this.deployer.running();
-    const record = await this.state.record();
-    const last = this.board.lastPoll;
-    return {
+    return statusReport({
       deviceId: this.deviceId,
       channel: this.channel,
       agent: this.selfUpdate?.describe(),
-      running: running && {
-        version: running.version,
-        container: running.name,
-        health: running.health,
-        startedAt: running.startedAt,
-      },
-      previous: previousOf(record),
+      running: await this.deployer.running(),
+      record: await this.state.record(),
+      board: this.board,
       pinned: this.pinned,
-      activity: {
-        state: this.board.activity,
-        version: this.board.activityVersion,
-        since: this.board.activitySince,
-      },
-      lastPoll: last && {
-        at: new Date(last.at).toISOString(),
-        mode: last.mode,
-        target: last.target?.version,
-        error: last.error?.message,
-        notDeployed: last.excluded,
-        policy: last.policy,
-        refusals: last.refusals ?? [],
-        ...(last.rollouts ? { rollouts: last.rollouts } : {}),
-      },
-      failed: [...this.failed].map(([version, reason]) => ({ version, reason })),
-      watch: record.watch
-        ? { version: record.watch.version, watchedMs: record.watch.watchedMs }
-        : undefined,
-      change: record.change
-        ? { kind: record.change.kind, to: record.change.to.version, phase: record.change.phase }
-        : undefined,
-    };
+      failed: this.failed,
+    });
   }
 
   async fleet(): Promise<FleetReport> {

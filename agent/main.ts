@@ -7,11 +7,10 @@ import { ConfigError } from '../common/config-error.js';
 import { readDbConfig } from '../common/db-config.js';
 import { envReader } from '../common/env-reader.js';
 import { knexConnection } from '../common/knex-connection.js';
-import { ActionRunner } from './actions/action-runner.js';
-import { collectDiagnostics, LOG_LINES } from './actions/diagnostics.js';
+import { LOG_LINES } from './actions/diagnostics.js';
+import { wireActions } from './actions/wire-actions.js';
 import { Agent } from './agent.js';
 import { ledgerFile, loadAgentConfig, policyFile } from './config.js';
-import type { StatusReport } from './control/control-api.js';
 import { serveControl } from './control/control-server.js';
 import type { AppRunSpec } from './deploy/container-runtime.js';
 import { Deployer } from './deploy/deployer.js';
@@ -165,36 +164,17 @@ async function main(): Promise<void> {
     log.child({ module: 'release' }),
   );
   if (!reporter) log.info('central reporting off: the app data volume is not mounted at /data');
-  const actions: ActionRunner = new ActionRunner(
-    state.actions,
-    {
-      running: () => deployer.running(),
-      checkHealth: (id, version) => deployer.checkHealth(id, version),
-      restart: (id, timeoutS) => runtime.restart(id, timeoutS),
-    },
-    {
-      stopTimeoutS: 10,
-      diagnostics: (): Promise<string> =>
-        collectDiagnostics({
-          status: (): Promise<StatusReport> => agent.status(),
-          agentLog: () => ring.tail(),
-          appLog: async (tail) => {
-            const app = await deployer.running();
-            return app ? runtime.logs(app.id, tail) : [];
-          },
-          stateDir: config.stateDir,
-          engineDisk: () => images.diskUsage(),
-          secrets: () => [
-            config.token(),
-            config.registryAuth?.password,
-            config.appEnv.WEATHER_DB_PASSWORD,
-            // The password in use, also when it came from WEATHER_DB_PASSWORD_FILE.
-            central.client === 'sqlite' ? undefined : central.password,
-          ],
-        }),
-    },
-    log.child({ module: 'actions' }),
-  );
+  const actions = wireActions({
+    state,
+    deployer,
+    runtime,
+    images,
+    ring,
+    config,
+    centralPassword: central.client === 'sqlite' ? undefined : central.password,
+    status: () => agent.status(),
+    log: log.child({ module: 'actions' }),
+  });
   const agent: Agent = new Agent(
     deviceId,
     config.channel,
