@@ -1,4 +1,4 @@
-import { mkdirSync, renameSync, rmSync } from 'node:fs';
+import { mkdirSync, readdirSync, renameSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import pRetry, { AbortError } from 'p-retry';
 import type { SimpleGit } from 'simple-git';
@@ -73,6 +73,14 @@ export class GitReleaseSource implements ReleaseSource {
   private async ensureRepo(): Promise<void> {
     if (this.initialized) return;
     mkdirSync(this.repoDir, { recursive: true });
+    // A git command killed with the agent (a stop timeout, a power cut, a self-update) leaves
+    // its lock files, and every later command fails on them. At this process's first use no
+    // other agent is using the clone (a new agent polls only while the old one does not).
+    for (const file of readdirSync(this.repoDir, { recursive: true, encoding: 'utf8' })) {
+      if (!file.endsWith('.lock')) continue;
+      rmSync(join(this.repoDir, file), { force: true });
+      this.log.warn({ file }, 'removed a git lock file a killed agent left');
+    }
     await this.git().raw(['init', '--bare', '--quiet']);
     this.initialized = true;
   }
