@@ -1,4 +1,4 @@
-import { mkdirSync, rmSync } from 'node:fs';
+import { rmSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Deployer, SwitchOutcome } from './deploy/deployer.js';
 import { planRetention } from './deploy/plan.js';
@@ -9,6 +9,7 @@ import {
   PullError,
   ReleaseSourceError,
 } from './errors.js';
+import { buildFromTree } from './image/build-from-tree.js';
 import type { AppImage, ImageStore, ProgressEvent } from './image/image-store.js';
 import { missingImageVerdict } from './image/pull-grace.js';
 import type { AgentLogger } from './log.js';
@@ -159,15 +160,19 @@ export class Updater {
     this.status.set('fetching', version);
     this.log.info({ version, tag: target.tag }, 'fetching');
     await this.source.fetchTag(target.tag);
-    const dir = join(this.options.stateDir, 'contexts');
-    mkdirSync(dir, { recursive: true });
-    const context = join(dir, `${version}.tar`);
     try {
-      await this.source.archive(target.commit, context);
-      this.status.set('building', version);
-      return await this.images.build(release, context, progress);
+      return await buildFromTree(
+        this.source,
+        this.images,
+        this.options.stateDir,
+        release,
+        version,
+        {
+          archived: () => this.status.set('building', version),
+          onProgress: progress,
+        },
+      );
     } finally {
-      rmSync(context, { force: true });
       await this.pruneBuildStages();
     }
   }

@@ -1,6 +1,5 @@
-import { mkdirSync, rmSync } from 'node:fs';
-import { join } from 'node:path';
 import { BuildError } from '../errors.js';
+import { buildFromTree } from '../image/build-from-tree.js';
 import type { AppImage, ImageStore } from '../image/image-store.js';
 import type { AgentLogger } from '../log.js';
 import type { ReleaseSource } from '../release/release-source.js';
@@ -217,19 +216,14 @@ export class SelfUpdater {
   private async obtain(target: ReleaseTarget, inputs: string): Promise<AppImage> {
     const local = await this.images.find(target.version);
     if (local?.commit === target.commit) return local;
-    const dir = join(this.options.stateDir, 'contexts');
-    mkdirSync(dir, { recursive: true });
-    const context = join(dir, `agent-${target.version}.tar`);
-    try {
-      await this.source.archive(target.commit, context);
-      return await this.images.build(
-        { ...target, source: this.options.repoUrl, inputs },
-        context,
-        (e) => this.log.info({ version: target.version, ...e }, 'building the agent'),
-      );
-    } finally {
-      rmSync(context, { force: true });
-    }
+    return buildFromTree(
+      this.source,
+      this.images,
+      this.options.stateDir,
+      { ...target, source: this.options.repoUrl, inputs },
+      `agent-${target.version}`,
+      { onProgress: (e) => this.log.info({ version: target.version, ...e }, 'building the agent') },
+    );
   }
 
   /** A build that failed three times marks the release failed; anything else is tried again. */
