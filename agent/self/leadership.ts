@@ -39,12 +39,16 @@ export async function takeCharge(deps: LeadershipDeps): Promise<void> {
   const sleep = deps.sleep ?? ((ms) => new Promise((r) => setTimeout(r, ms)));
   let polled = false;
   let said = '';
+  let handover: Handover | null = null;
   for (;;) {
     const lease = await state.lease.read();
     const holder =
       lease && lease.container !== me.id ? await containers.state(lease.container) : 'running';
     const role = roleOf(me.id, lease, holder);
-    if (role.kind === 'leader') break;
+    if (role.kind === 'leader') {
+      handover = lease?.handover ?? null;
+      break;
+    }
     if (role.kind === 'claim') {
       if (await state.lease.claim(me.id, role.expected)) {
         log.info({ replaced: role.expected?.slice(0, 12) }, 'this agent is in charge');
@@ -69,7 +73,7 @@ export async function takeCharge(deps: LeadershipDeps): Promise<void> {
     await sleep(role.kind === 'candidate' ? 1_000 : 5_000);
   }
   deps.report({ role: 'leader', ready: true });
-  const duty = leaderDuty(me.id, (await state.lease.read())?.handover ?? null);
+  const duty = leaderDuty(me.id, handover);
   if (duty.kind === 'take-over') await takeOver(deps, duty.handover);
   if (duty.kind === 'abort') await abort(deps, duty.handover);
   // Any other container of this compose service is an agent left over (a cut hand-over, a

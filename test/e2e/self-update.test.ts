@@ -52,6 +52,13 @@ describe('the agent updates itself from a release tag, through compose', () => {
     await docker(['start', container]).catch(() => undefined);
     expect(await runningApps()).toHaveLength(1);
   };
+  /** Releases `tag` (changing the agent) with the agents told to stop at `steps`; kills each. */
+  const killEachStep = async (tag: string, steps: readonly string[], container: string) => {
+    const lines = steps.map((s) => `${s}\\n`).join('');
+    await docker(['exec', stack.agent, 'sh', '-c', `printf '${lines}' > ${PAUSE}`]);
+    await stack.release(tag, touchAgent(tag));
+    for (const step of steps) await killAt(step, container);
+  };
   const oneAgentOneApp = async (agentVersion: string, appVersion: string) => {
     await agentIs(agentVersion);
     await stack.runningIs(appVersion);
@@ -149,30 +156,13 @@ describe('the agent updates itself from a release tag, through compose', () => {
 
   it('the old agent SIGKILLed at each of its hand-over steps: one agent, one healthy app', async () => {
     await stack.ota('status'); // the agent answers before the pause file is written
-    await docker([
-      'exec',
-      stack.agent,
-      'sh',
-      '-c',
-      `printf 'built\\ncandidate-created\\ncandidate-started\\nlease-passed\\n' > ${PAUSE}`,
-    ]);
-    await stack.release('v1.3.0', touchAgent('v1.3.0'));
-    for (const step of ['built', 'candidate-created', 'candidate-started', 'lease-passed']) {
-      await killAt(step, stack.agent);
-    }
+    const steps = ['built', 'candidate-created', 'candidate-started', 'lease-passed'];
+    await killEachStep('v1.3.0', steps, stack.agent);
     await oneAgentOneApp('1.3.0', '1.3.0');
   });
 
   it('the new agent SIGKILLed at each of its take-over steps: one agent, one healthy app', async () => {
-    await docker([
-      'exec',
-      stack.agent,
-      'sh',
-      '-c',
-      `printf 'took-lead\\npredecessor-removed\\n' > ${PAUSE}`,
-    ]);
-    await stack.release('v1.4.0', touchAgent('v1.4.0'));
-    for (const step of ['took-lead', 'predecessor-removed']) await killAt(step, next);
+    await killEachStep('v1.4.0', ['took-lead', 'predecessor-removed'], next);
     await oneAgentOneApp('1.4.0', '1.4.0');
     const rows = (await stack.history()).filter((d) => d.kind === 'agent-update');
     expect(rows.find((d) => d.to === '1.4.0')?.outcome).toBe('succeeded');
