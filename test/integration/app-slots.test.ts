@@ -83,11 +83,16 @@ describe('one reading per interval while two versions of the app run (real proce
     expect(numbers.length).toBe(last - first + 1);
     expect(numbers.length).toBeGreaterThan(20);
 
-    // Both really sampled during the overlap: the new version found slots the old had stored.
+    // Both really sampled during the overlap: every reading either process produced is one row
+    // of the spool or a slot the other process had stored first. Which of the two got to a slot
+    // first depends on scheduling (under load the new version often loses the race), so the
+    // overlap is counted over both.
     const stopped = [old, next].map((p) => p.events.find((e) => e.msg === 'stopped'));
     const produced = stopped.map((e) => Number(e?.produced));
-    expect((produced[0] ?? 0) + (produced[1] ?? 0)).toBeGreaterThan(numbers.length + 5);
-    expect(Number(stopped[1]?.slotsStoredByOthers)).toBeGreaterThan(5);
+    const storedByOthers = stopped.map((e) => Number(e?.slotsStoredByOthers));
+    const overlap = (storedByOthers[0] ?? 0) + (storedByOthers[1] ?? 0);
+    expect((produced[0] ?? 0) + (produced[1] ?? 0)).toBe(numbers.length + overlap);
+    expect(overlap).toBeGreaterThan(5);
     expect(new Set(readings.map((r) => r.version))).toEqual(new Set(['1.0.0', '1.1.0']));
   });
 });
