@@ -1,5 +1,6 @@
 import type { Knex } from 'knex';
 import type { DbConfig } from './db-config.js';
+import { enableWal, type PragmaConnection } from './sqlite-wal.js';
 
 const CONNECT_TIMEOUT_MS = 10_000;
 
@@ -20,13 +21,14 @@ export function knexConnection(db: DbConfig, appName: string): Knex.Config {
           min: 1,
           max: 1,
           // Old and new app containers may share this file during an update.
-          afterCreate: (
-            conn: { pragma(s: string): unknown },
-            done: (err: Error | null) => void,
-          ) => {
-            conn.pragma('journal_mode = WAL');
-            conn.pragma('busy_timeout = 10000');
-            done(null);
+          afterCreate: (conn: PragmaConnection, done: (err: Error | null) => void) => {
+            try {
+              conn.pragma('busy_timeout = 10000');
+              enableWal(conn);
+              done(null);
+            } catch (err) {
+              done(err as Error);
+            }
           },
         },
       };

@@ -1,6 +1,7 @@
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
+import { enableWal } from '../../common/sqlite-wal.js';
 import { SpoolWriteError } from '../errors.js';
 import type { Reading } from '../sensor/reading.js';
 
@@ -16,7 +17,7 @@ export class Spool {
   constructor(readonly path: string) {
     mkdirSync(dirname(path), { recursive: true });
     this.db = new Database(path, { timeout: 10_000 });
-    this.db.pragma('journal_mode = WAL');
+    enableWal(this.db);
     // FULL: a reading reported stored survives a power cut, not just a process crash.
     this.db.pragma('synchronous = FULL');
     this.migrate();
