@@ -56,8 +56,8 @@ export class KnownTags {
   firstSeenAt(tag: string): number | undefined {
     const inRun = this.seenAt.get(tag);
     if (inRun !== undefined) return inRun;
-    const recorded = Date.parse(this.ledger.get(tag)?.firstSeen ?? '');
-    if (Number.isNaN(recorded)) return undefined;
+    const recorded = this.ledger.get(tag)?.firstSeen;
+    if (recorded === undefined || Number.isNaN(recorded)) return undefined;
     return this.monotonic() - Math.max(0, this.options.now() - recorded);
   }
 
@@ -74,7 +74,7 @@ export class KnownTags {
     if (this.parsed?.changes === changes) return this.parsed;
     const versions: Candidate[] = [];
     for (const [tag, entry] of this.ledger.entries()) {
-      const version = entry.deletedAt ? undefined : parseVersion(tag);
+      const version = entry.deletedAt === undefined ? parseVersion(tag) : undefined;
       if (version) versions.push({ version, commit: entry.commit, object: entry.object });
     }
     this.parsed = { changes, versions, aliases: aliasConflicts(versions) };
@@ -118,7 +118,7 @@ export class KnownTags {
     const listed = new Set(tags.map((t) => t.name));
     const gone = new Set<string>();
     for (const [name, entry] of this.ledger.entries()) {
-      if (entry.deletedAt || listed.has(name)) continue;
+      if (entry.deletedAt !== undefined || listed.has(name)) continue;
       if (prefixes !== 'all' && !matchesPrefixes(name, prefixes)) continue;
       gone.add(name);
       this.log.info({ tag: name }, 'tag deleted from the repository; no longer a candidate');
@@ -178,7 +178,8 @@ export class KnownTags {
       }
       const known = this.ledger.get(tag.name);
       // New, or back after a deletion at the commit first seen (recording clears the mark).
-      if (!known || (known.deletedAt && known.commit === tag.commit)) firstSeen.push(tag);
+      const back = known?.deletedAt !== undefined && known.commit === tag.commit;
+      if (!known || back) firstSeen.push(tag);
       if (!known || known.commit === tag.commit) {
         out.push({ version, commit: tag.commit, object: tag.object });
         continue;

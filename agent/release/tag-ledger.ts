@@ -1,13 +1,51 @@
 import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
 
-interface Entry {
+/** A tag as first seen. Times are epoch milliseconds. */
+export interface LedgerEntry {
   readonly commit: string;
   /** The tag object first seen (absent in ledgers written before it was kept). */
+  readonly object: string | undefined;
+  readonly firstSeen: number;
+  /** When a poll saw the tag gone from the repository; cleared if it comes back. */
+  readonly deletedAt: number | undefined;
+}
+
+/** tags.json, as every agent version reads and writes it: ISO times, optional fields absent. */
+interface FileEntry {
+  readonly commit: string;
   readonly object?: string;
   readonly firstSeen: string;
-  /** When a poll saw the tag gone from the repository; cleared if it comes back. */
   readonly deletedAt?: string;
+}
+
+/**
+ * One entry in memory, small: a device may know 10,000 tags for the agent's lifetime. Every
+ * entry has the same four fields (one object shape), times are numbers rather than ISO text,
+ * and a lightweight tag's object is the very string of its commit, not a second copy.
+ */
+function entry(commit: string, object: string | undefined, firstSeen: number, deletedAt?: number) {
+  const own: LedgerEntry = {
+    commit,
+    object: object === commit ? commit : object,
+    firstSeen,
+    deletedAt,
+  };
+  return own;
+}
+
+function fromFile(e: FileEntry): LedgerEntry {
+  const deletedAt = e.deletedAt === undefined ? undefined : Date.parse(e.deletedAt);
+  return entry(e.commit, e.object, Date.parse(e.firstSeen), deletedAt);
+}
+
+function toFile(e: LedgerEntry): FileEntry {
+  return {
+    commit: e.commit,
+    ...(e.object !== undefined && { object: e.object }),
+    firstSeen: new Date(e.firstSeen).toISOString(),
+    ...(e.deletedAt !== undefined && { deletedAt: new Date(e.deletedAt).toISOString() }),
+  };
 }
 
 /**
@@ -15,28 +53,30 @@ interface Entry {
  * volume. A tag that later points elsewhere has moved; the first commit is the one trusted.
  */
 export class TagLedger {
-  private byTag: Record<string, Entry>;
+  private readonly byTag = new Map<string, LedgerEntry>();
   /** Counts changes, so readers can keep what they derive from the entries until the next. */
   private revision = 0;
 
   constructor(private readonly file: string) {
+    let stored: Record<string, FileEntry> = {};
     try {
-      this.byTag = JSON.parse(readFileSync(file, 'utf8')) as Record<string, Entry>;
+      stored = JSON.parse(readFileSync(file, 'utf8')) as Record<string, FileEntry>;
     } catch {
-      this.byTag = {};
+      // None yet (first start) or unreadable: every tag is seen afresh.
     }
+    for (const [tag, e] of Object.entries(stored)) this.byTag.set(tag, fromFile(e));
   }
 
-  get(tag: string): Entry | undefined {
-    return Object.hasOwn(this.byTag, tag) ? this.byTag[tag] : undefined;
+  get(tag: string): LedgerEntry | undefined {
+    return this.byTag.get(tag);
   }
 
   get changes(): number {
     return this.revision;
   }
 
-  entries(): [string, Entry][] {
-    return Object.entries(this.byTag);
+  entries(): IterableIterator<[string, LedgerEntry]> {
+    return this.byTag.entries();
   }
 
   /** Records tags seen for the first time (and, when accepted, moves); writes once. */
@@ -45,11 +85,10 @@ export class TagLedger {
     for (const { name, commit, object } of tags) {
       const known = this.get(name);
       if (known?.commit === commit) {
-        if (!known.deletedAt) continue;
+        if (known.deletedAt === undefined) continue;
         // Back at the commit first seen: the first sighting still counts.
-        const { deletedAt: _, ...rest } = known;
-        this.byTag[name] = rest;
-      } else this.byTag[name] = { commit, object, firstSeen: now.toISOString() };
+        this.byTag.set(name, entry(known.commit, known.object, known.firstSeen));
+      } else this.byTag.set(name, entry(commit, object, now.getTime()));
       changed = true;
     }
     if (changed) this.write();
@@ -62,8 +101,8 @@ export class TagLedger {
   markDeleted(names: readonly string[], now: Date): void {
     const marked = names.filter((name) => {
       const known = this.get(name);
-      if (!known || known.deletedAt) return false;
-      this.byTag[name] = { ...known, deletedAt: now.toISOString() };
+      if (!known || known.deletedAt !== undefined) return false;
+      this.byTag.set(name, entry(known.commit, known.object, known.firstSeen, now.getTime()));
       return true;
     });
     if (marked.length > 0) this.write();
@@ -73,7 +112,9 @@ export class TagLedger {
     this.revision++;
     mkdirSync(dirname(this.file), { recursive: true });
     const tmp = `${this.file}.tmp`;
-    writeFileSync(tmp, JSON.stringify(this.byTag));
+    const out: Record<string, FileEntry> = {};
+    for (const [tag, e] of this.byTag) out[tag] = toFile(e);
+    writeFileSync(tmp, JSON.stringify(out));
     renameSync(tmp, this.file);
   }
 }

@@ -13,6 +13,9 @@ export interface Version {
 
 export const MAX_TAG_LENGTH = 128;
 
+/** Shared by every release version: a device may hold 10,000 parsed versions at once. */
+const NO_PRERELEASE: readonly (string | number)[] = Object.freeze([]);
+
 const NUM = '0|[1-9]\\d*';
 const IDENT = `(?:${NUM}|\\d*[A-Za-z-][0-9A-Za-z-]*)`;
 const SEMVER = new RegExp(
@@ -26,7 +29,9 @@ export function parseVersion(tag: string): Version | undefined {
   if (!m) return undefined;
   const [major, minor, patch] = [m[1], m[2], m[3]].map(Number) as [number, number, number];
   if (![major, minor, patch].every(Number.isSafeInteger)) return undefined;
-  const prerelease = m[4] ? m[4].split('.').map((id) => (/^\d+$/.test(id) ? Number(id) : id)) : [];
+  const prerelease = m[4]
+    ? m[4].split('.').map((id) => (/^\d+$/.test(id) ? Number(id) : id))
+    : NO_PRERELEASE;
   if (prerelease.some((id) => typeof id === 'number' && !Number.isSafeInteger(id))) {
     return undefined;
   }

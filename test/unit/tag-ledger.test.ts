@@ -1,4 +1,4 @@
-import { mkdtempSync, readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -17,6 +17,13 @@ describe('the tag ledger', () => {
     expect(new TagLedger(path).get('v1.0.0')).toEqual({
       commit: 'aaaa',
       object: 'tttt',
+      firstSeen: t0.getTime(),
+      deletedAt: t1.getTime(),
+    });
+    // The file keeps the format every agent version reads: ISO times.
+    expect(JSON.parse(readFileSync(path, 'utf8'))['v1.0.0']).toEqual({
+      commit: 'aaaa',
+      object: 'tttt',
       firstSeen: t0.toISOString(),
       deletedAt: t1.toISOString(),
     });
@@ -26,7 +33,8 @@ describe('the tag ledger', () => {
     expect(ledger.get('v1.0.0')).toEqual({
       commit: 'aaaa',
       object: 'tttt',
-      firstSeen: t0.toISOString(),
+      firstSeen: t0.getTime(),
+      deletedAt: undefined,
     });
     expect(JSON.parse(readFileSync(path, 'utf8'))['v1.0.0'].deletedAt).toBeUndefined();
   });
@@ -36,5 +44,34 @@ describe('the tag ledger', () => {
     const old = new TagLedger(path);
     old.record([{ name: 'v1.0.0', commit: 'aaaa' }], t0);
     expect(new TagLedger(path).get('v1.0.0')).toMatchObject({ commit: 'aaaa' });
+    expect(JSON.parse(readFileSync(path, 'utf8'))['v1.0.0']).toEqual({
+      commit: 'aaaa',
+      firstSeen: t0.toISOString(),
+    });
+  });
+
+  it('reads the file an agent before this one wrote, field for field', () => {
+    const path = file();
+    writeFileSync(
+      path,
+      JSON.stringify({
+        'v1.0.0': { commit: 'aaaa', object: 'aaaa', firstSeen: t0.toISOString() },
+        'v1.1.0': {
+          commit: 'bbbb',
+          object: 'tttt',
+          firstSeen: t0.toISOString(),
+          deletedAt: t1.toISOString(),
+        },
+      }),
+    );
+    const ledger = new TagLedger(path);
+    expect(ledger.get('v1.0.0')).toEqual({
+      commit: 'aaaa',
+      object: 'aaaa',
+      firstSeen: t0.getTime(),
+      deletedAt: undefined,
+    });
+    expect(ledger.get('v1.1.0')?.deletedAt).toBe(t1.getTime());
+    expect([...ledger.entries()].map(([tag]) => tag)).toEqual(['v1.0.0', 'v1.1.0']);
   });
 });
