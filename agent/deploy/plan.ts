@@ -32,7 +32,20 @@ export interface TargetImage {
 }
 
 export const isUp = (c: AppContainer) => c.state === 'running' || c.state === 'restarting';
-const newestFirst = (a: AppContainer, b: AppContainer) => b.createdAt.localeCompare(a.createdAt);
+/**
+ * Docker's creation time (RFC 3339 with up to nine fraction digits, trailing zeros dropped) as
+ * text that sorts in time order: the fraction padded to nine digits. Plain code-unit order,
+ * not localeCompare: that ordered .12345Z after .123456789Z, and its first call maps ICU's
+ * collation data into the process for good (2.2 MB of resident memory in a bare node).
+ */
+function sortableTime(time: string): string {
+  const m = /^([^.]*?)(?:\.(\d{1,9}))?(Z|[+-]\d\d:\d\d)$/.exec(time);
+  return m ? `${m[1]}.${(m[2] ?? '').padEnd(9, '0')}${m[3]}` : time;
+}
+const newestFirst = (a: AppContainer, b: AppContainer) => {
+  const [x, y] = [sortableTime(a.createdAt), sortableTime(b.createdAt)];
+  return x === y ? 0 : x < y ? 1 : -1;
+};
 const usable = (c: AppContainer) => c.state !== 'dead' && c.state !== 'removing';
 
 /** The container a change to `version` uses: the newest usable one, running ones first. */

@@ -49,6 +49,18 @@ describe('planStart', () => {
     expect(plan[0]).toEqual({ action: 'start', container: kept.id, version: '1.1.0' });
   });
 
+  it('picks the newest kept container by its real creation time (Docker trims trailing zeros)', () => {
+    // RFC3339Nano as Docker writes it: .12345 s is earlier than .123456789 s, though "Z" sorts
+    // after "6" as text.
+    const older = c('1.1.0', 'exited', 'none', { createdAt: '2026-01-01T00:00:05.12345Z' });
+    const newer = c('1.1.0', 'exited', 'none', { createdAt: '2026-01-01T00:00:05.123456789Z' });
+    for (const containers of [[older, newer], [newer, older]]) {
+      const plan = planStart([c('1.2.0', 'running'), ...containers], target, 30_000);
+      expect(plan.find((s) => s.action === 'start')).toMatchObject({ container: newer.id });
+      expect(plan.find((s) => s.action === 'remove')).toMatchObject({ container: older.id });
+    }
+  });
+
   it('resumes on a target already started: no second container, only the gate', () => {
     const started = c('1.1.0', 'running', 'starting');
     const plan = planStart([c('1.0.0', 'running'), started], target, 1);
