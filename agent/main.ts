@@ -18,6 +18,7 @@ import { DockerContainerRuntime } from './deploy/docker-runtime.js';
 import type { TargetImage } from './deploy/plan.js';
 import { deviceIdOfApps, loadOrCreateDeviceId } from './device-id.js';
 import { loadDockerode } from './docker-client.js';
+import { collectGarbageRegularly } from './idle-memory.js';
 import { DockerImageStore } from './image/docker-image-store.js';
 import { createAgentLogger } from './log.js';
 import { LogRing } from './log-ring.js';
@@ -256,6 +257,7 @@ async function main(): Promise<void> {
     },
     'agent started',
   );
+  collectGarbageRegularly(log);
 }
 
 main().catch((err) => {
