@@ -12,10 +12,9 @@ import { wireActions } from './actions/wire-actions.js';
 import { Agent } from './agent.js';
 import { ledgerFile, loadAgentConfig, policyFile } from './config.js';
 import { serveControl } from './control/control-server.js';
-import type { AppRunSpec } from './deploy/container-runtime.js';
+import { appRunSpec } from './deploy/app-run-spec.js';
 import { Deployer } from './deploy/deployer.js';
 import { DockerContainerRuntime } from './deploy/docker-runtime.js';
-import type { TargetImage } from './deploy/plan.js';
 import { deviceIdOfApps, loadOrCreateDeviceId } from './device-id.js';
 import { loadDockerode } from './docker-client.js';
 import { collectGarbageRegularly } from './idle-memory.js';
@@ -93,18 +92,6 @@ async function main(): Promise<void> {
   const images = new DockerImageStore(docker, imageOptions, log.child({ module: 'image' }));
   // Self-update: this agent acts on the app only while it holds the lease (agent/self).
   const self = await wireSelf(docker, config, state, imageOptions, source, log);
-  const spec = (target: TargetImage): AppRunSpec => ({
-    image: target.image,
-    version: target.version,
-    commit: target.commit,
-    env: { ...config.appEnv, WEATHER_DEVICE_ID: deviceId, WEATHER_APP_VERSION: target.version },
-    dataVolume: config.appVolume,
-    dataPath: '/data',
-    network: config.appNetwork,
-    restartPolicy: 'unless-stopped',
-    logMaxSize: '10m',
-    logMaxFiles: 3,
-  });
   const deployer = new Deployer(
     runtime,
     state,
@@ -113,7 +100,7 @@ async function main(): Promise<void> {
       watchMs: config.watchMs,
       stopTimeoutS: 10,
       pollMs: 250,
-      spec,
+      spec: appRunSpec(config, deviceId),
       imageOf: async (version) => (await images.find(version))?.ref,
       sleep: (ms) => new Promise((resolve) => setTimeout(resolve, ms)),
     },
