@@ -54,7 +54,10 @@ describe('planStart', () => {
     // after "6" as text.
     const older = c('1.1.0', 'exited', 'none', { createdAt: '2026-01-01T00:00:05.12345Z' });
     const newer = c('1.1.0', 'exited', 'none', { createdAt: '2026-01-01T00:00:05.123456789Z' });
-    for (const containers of [[older, newer], [newer, older]]) {
+    for (const containers of [
+      [older, newer],
+      [newer, older],
+    ]) {
       const plan = planStart([c('1.2.0', 'running'), ...containers], target, 30_000);
       expect(plan.find((s) => s.action === 'start')).toMatchObject({ container: newer.id });
       expect(plan.find((s) => s.action === 'remove')).toMatchObject({ container: older.id });
