@@ -34,17 +34,33 @@ function entry(commit: string, object: string | undefined, firstSeen: number, de
   return own;
 }
 
-function fromFile(e: FileEntry): LedgerEntry {
-  const deletedAt = e.deletedAt === undefined ? undefined : Date.parse(e.deletedAt);
-  return entry(e.commit, e.object, Date.parse(e.firstSeen), deletedAt);
+/**
+ * An entry as read, or undefined for one no agent could have written (then the tag is seen
+ * afresh). Times that do not parse stay unknown (NaN) and are written back as empty text; a
+ * deletion mark means what it meant to older agents, which tested it for truth.
+ */
+function fromFile(e: unknown): LedgerEntry | undefined {
+  if (typeof e !== 'object' || e === null) return undefined;
+  const { commit, object, firstSeen, deletedAt } = e as Record<string, unknown>;
+  if (typeof commit !== 'string') return undefined;
+  const time = (t: unknown) => (typeof t === 'string' ? Date.parse(t) : Number.NaN);
+  return entry(
+    commit,
+    typeof object === 'string' ? object : undefined,
+    time(firstSeen),
+    deletedAt ? time(deletedAt) : undefined,
+  );
 }
+
+const isoOrEmpty = (t: number) => (Number.isFinite(t) ? new Date(t).toISOString() : '');
 
 function toFile(e: LedgerEntry): FileEntry {
   return {
     commit: e.commit,
     ...(e.object !== undefined && { object: e.object }),
-    firstSeen: new Date(e.firstSeen).toISOString(),
-    ...(e.deletedAt !== undefined && { deletedAt: new Date(e.deletedAt).toISOString() }),
+    firstSeen: isoOrEmpty(e.firstSeen),
+    // A mark whose time was unreadable stays a mark.
+    ...(e.deletedAt !== undefined && { deletedAt: isoOrEmpty(e.deletedAt) || 'unknown' }),
   };
 }
 
@@ -58,13 +74,17 @@ export class TagLedger {
   private revision = 0;
 
   constructor(private readonly file: string) {
-    let stored: Record<string, FileEntry> = {};
+    let stored: unknown = {};
     try {
-      stored = JSON.parse(readFileSync(file, 'utf8')) as Record<string, FileEntry>;
+      stored = JSON.parse(readFileSync(file, 'utf8'));
     } catch {
       // None yet (first start) or unreadable: every tag is seen afresh.
     }
-    for (const [tag, e] of Object.entries(stored)) this.byTag.set(tag, fromFile(e));
+    if (typeof stored !== 'object' || stored === null) return;
+    for (const [tag, e] of Object.entries(stored)) {
+      const known = fromFile(e);
+      if (known) this.byTag.set(tag, known);
+    }
   }
 
   get(tag: string): LedgerEntry | undefined {

@@ -74,4 +74,34 @@ describe('the tag ledger', () => {
     expect(ledger.get('v1.1.0')?.deletedAt).toBe(t1.getTime());
     expect([...ledger.entries()].map(([tag]) => tag)).toEqual(['v1.0.0', 'v1.1.0']);
   });
+
+  it('keeps working on a file with damaged entries, and keeps what they meant to older agents', () => {
+    const path = file();
+    writeFileSync(
+      path,
+      JSON.stringify({
+        'v1.0.0': null,
+        'v1.1.0': { commit: 42 },
+        'v1.2.0': { commit: 'cccc', firstSeen: 'garbage' },
+        'v1.3.0': { commit: 'dddd', firstSeen: t0.toISOString(), deletedAt: '' },
+        'v1.4.0': { commit: 'eeee', firstSeen: t0.toISOString(), deletedAt: 'sometime' },
+      }),
+    );
+    const ledger = new TagLedger(path);
+    // Unusable entries are tags seen afresh; an unreadable time is no time.
+    expect(ledger.get('v1.0.0')).toBeUndefined();
+    expect(ledger.get('v1.1.0')).toBeUndefined();
+    expect(ledger.get('v1.2.0')?.firstSeen).toBeNaN();
+    expect(ledger.get('v1.3.0')?.deletedAt).toBeUndefined();
+    expect(ledger.get('v1.4.0')?.deletedAt).toBeDefined();
+    // ... and the ledger can still be written.
+    ledger.record([{ name: 'v2.0.0', commit: 'ffff' }], t1);
+    const written = JSON.parse(readFileSync(path, 'utf8'));
+    expect(written['v2.0.0']).toEqual({ commit: 'ffff', firstSeen: t1.toISOString() });
+    expect(written['v1.2.0'].commit).toBe('cccc');
+    expect(Number.isNaN(Date.parse(written['v1.2.0'].firstSeen))).toBe(true);
+    expect(written['v1.3.0'].deletedAt).toBeUndefined();
+    expect(written['v1.4.0'].deletedAt).toBeTruthy();
+    expect(new TagLedger(path).get('v1.4.0')?.deletedAt).toBeDefined();
+  });
 });
