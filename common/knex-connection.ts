@@ -21,12 +21,17 @@ export function knexConnection(db: DbConfig, appName: string): Knex.Config {
           min: 1,
           max: 1,
           // Old and new app containers may share this file during an update.
-          afterCreate: (conn: PragmaConnection, done: (err: Error | null) => void) => {
+          afterCreate: (
+            conn: PragmaConnection & { close(): unknown },
+            done: (err: Error | null) => void,
+          ) => {
             try {
               conn.pragma('busy_timeout = 10000');
               enableWal(conn);
               done(null);
             } catch (err) {
+              // knex drops a connection whose set-up failed without closing it.
+              conn.close();
               done(err as Error);
             }
           },

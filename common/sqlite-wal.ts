@@ -3,12 +3,13 @@ export interface PragmaConnection {
   pragma(source: string): unknown;
 }
 
-const ATTEMPTS = 50;
+const GIVE_UP_AFTER_MS = 1_000;
 const PAUSE_MS = 20;
 
+/** SQLITE_BUSY, SQLITE_LOCKED and their extended codes (better-sqlite3 reports those). */
 function isBusy(err: unknown): boolean {
   const code = (err as { code?: unknown } | null)?.code;
-  return code === 'SQLITE_BUSY' || code === 'SQLITE_LOCKED';
+  return typeof code === 'string' && /^SQLITE_(BUSY|LOCKED)/.test(code);
 }
 
 /**
@@ -16,16 +17,21 @@ function isBusy(err: unknown): boolean {
  * mode. Turning a new file into WAL takes an exclusive lock, and when two processes open the same
  * new file at the same moment SQLite answers one of them SQLITE_BUSY at once, without waiting
  * for the busy timeout (waiting could deadlock: both hold a read lock and want to write). The
- * other process finishes within milliseconds, so the loser tries again, pausing in between, for
- * about a second before the error stands.
+ * other process finishes within milliseconds, so the loser tries again, pausing in between,
+ * until a second has passed (on the monotonic clock) since the first try; then the error stands.
  */
-export function enableWal(db: PragmaConnection, pause = sleepSync): void {
-  for (let attempt = 1; ; attempt++) {
+export function enableWal(
+  db: PragmaConnection,
+  pause = sleepSync,
+  now = () => performance.now(),
+): void {
+  const started = now();
+  for (;;) {
     try {
       db.pragma('journal_mode = WAL');
       return;
     } catch (err) {
-      if (!isBusy(err) || attempt >= ATTEMPTS) throw err;
+      if (!isBusy(err) || now() - started >= GIVE_UP_AFTER_MS) throw err;
       pause(PAUSE_MS);
     }
   }

@@ -18,9 +18,12 @@ const { pathToFileURL } = require('node:url');
 import(pathToFileURL(workerData.spool).href).then(({ Spool }) => {
   const turn = new Int32Array(workerData.barrier);
   const errors = [];
+  const deadline = Date.now() + 60000;
   workerData.files.forEach((file, k) => {
     Atomics.add(turn, 0, 1);
-    while (Atomics.load(turn, 0) < 2 * (k + 1)) {}
+    while (Atomics.load(turn, 0) < 2 * (k + 1)) {
+      if (Date.now() > deadline) throw new Error('the other thread never reached the barrier');
+    }
     try {
       new Spool(file).close();
     } catch (err) {
@@ -32,11 +35,11 @@ import(pathToFileURL(workerData.spool).href).then(({ Spool }) => {
 `;
 
 function openAll(files: string[], barrier: SharedArrayBuffer): Promise<string[]> {
-  return new Promise((resolve, reject) => {
-    const worker = new Worker(OPENER, { eval: true, workerData: { spool: SPOOL, files, barrier } });
+  const worker = new Worker(OPENER, { eval: true, workerData: { spool: SPOOL, files, barrier } });
+  return new Promise<string[]>((resolve, reject) => {
     worker.once('message', resolve);
     worker.once('error', reject);
-  });
+  }).finally(() => worker.terminate());
 }
 
 describe('two app processes opening a new spool at the same moment', () => {
