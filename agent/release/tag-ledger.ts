@@ -24,14 +24,13 @@ interface FileEntry {
  * entry has the same four fields (one object shape), times are numbers rather than ISO text,
  * and a lightweight tag's object is the very string of its commit, not a second copy.
  */
-function entry(commit: string, object: string | undefined, firstSeen: number, deletedAt?: number) {
-  const own: LedgerEntry = {
-    commit,
-    object: object === commit ? commit : object,
-    firstSeen,
-    deletedAt,
-  };
-  return own;
+function entry(
+  commit: string,
+  object: string | undefined,
+  firstSeen: number,
+  deletedAt?: number,
+): LedgerEntry {
+  return { commit, object: object === commit ? commit : object, firstSeen, deletedAt };
 }
 
 /**
