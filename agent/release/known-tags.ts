@@ -25,8 +25,13 @@ export class KnownTags {
   private readonly reportedInvalid = new Set<string>();
   private readonly reportedMoved = new Set<string>();
   private readonly reportedAliases = new Set<string>();
-  /** Tags first seen in this run, on the monotonic clock. */
-  private readonly seenAt = new Map<string, number>();
+  /**
+   * When tags first seen in this run were seen, on the monotonic clock: one entry per poll that
+   * recorded any, keyed by the wall-clock time the ledger holds for them (every tag a poll
+   * records gets the same one). Per batch, not per tag: a first start against 10,000 tags would
+   * otherwise keep a 10,000-entry map for the agent's lifetime.
+   */
+  private readonly seenInRun = new Map<number, number>();
   private readonly monotonic: () => number;
   /**
    * What the ledger's entries parse to, kept until the ledger changes: with 10,000 tags,
@@ -54,10 +59,10 @@ export class KnownTags {
    * run, the wall-clock time since (from the ledger) is carried over, never less than zero.
    */
   firstSeenAt(tag: string): number | undefined {
-    const inRun = this.seenAt.get(tag);
-    if (inRun !== undefined) return inRun;
     const recorded = this.ledger.get(tag)?.firstSeen;
     if (recorded === undefined || Number.isNaN(recorded)) return undefined;
+    const inRun = this.seenInRun.get(recorded);
+    if (inRun !== undefined) return inRun;
     return this.monotonic() - Math.max(0, this.options.now() - recorded);
   }
 
@@ -204,11 +209,12 @@ export class KnownTags {
       // The first commit's tag object, to verify; a ledger older than that field has none.
       out.push({ version, commit: known.commit, object: known.object });
     }
-    const mono = this.monotonic();
-    for (const tag of firstSeen) {
-      if (this.ledger.get(tag.name)?.commit !== tag.commit) this.seenAt.set(tag.name, mono);
+    // A tag back at the commit first seen keeps its first sighting (and its wall-clock time).
+    const now = this.options.now();
+    if (firstSeen.some((tag) => this.ledger.get(tag.name)?.commit !== tag.commit)) {
+      if (!this.seenInRun.has(now)) this.seenInRun.set(now, this.monotonic());
     }
-    this.ledger.record(firstSeen, new Date(this.options.now()));
+    this.ledger.record(firstSeen, new Date(now));
     return out;
   }
 }

@@ -34,6 +34,15 @@ function entry(
 }
 
 /**
+ * A copy of a tag's commit or object id that holds only its own 40 characters. Ids taken from
+ * a git listing are slices of the whole listing's text, and V8 keeps that text (60 bytes per
+ * tag) alive for as long as any slice of it lives: the ledger keeps them for the agent's life.
+ */
+function detached(id: string): string {
+  return Buffer.from(id, 'latin1').toString('latin1');
+}
+
+/**
  * An entry as read, or undefined for one no agent could have written (then the tag is seen
  * afresh). Times that do not parse stay unknown (NaN) and are written back as empty text; a
  * deletion mark means what it meant to older agents, which tested it for truth.
@@ -107,7 +116,13 @@ export class TagLedger {
         if (known.deletedAt === undefined) continue;
         // Back at the commit first seen: the first sighting still counts.
         this.byTag.set(name, entry(known.commit, known.object, known.firstSeen));
-      } else this.byTag.set(name, entry(commit, object, now.getTime()));
+      } else {
+        const id = detached(commit);
+        this.byTag.set(
+          name,
+          entry(id, object === commit ? id : object && detached(object), now.getTime()),
+        );
+      }
       changed = true;
     }
     if (changed) this.write();
