@@ -2,7 +2,7 @@ import type { Knex } from 'knex';
 import type { EvaluatedRollout, RolloutOutcome, RolloutOutcomes } from '../release/halt-check.js';
 import { ruleJson } from '../release/halt-check.js';
 import { type HaltCriteria, parseHaltCriteria } from '../release/halt-criteria.js';
-import { reporterMigrations } from './central-reporter.js';
+import { reporterMigrations } from './reporter-migrations.js';
 import {
   insertRolloutQuery,
   type RolloutRow,
