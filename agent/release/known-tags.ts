@@ -210,11 +210,14 @@ export class KnownTags {
       out.push({ version, commit: known.commit, object: known.object });
     }
     // A tag back at the commit first seen keeps its first sighting (and its wall-clock time).
-    const now = this.options.now();
+    // A poll in the same millisecond as an earlier one of this run, or one the wall clock
+    // stepped back onto, records its tags a millisecond later, so each keeps its own sighting.
+    let at = new Date(this.options.now()).getTime();
     if (firstSeen.some((tag) => this.ledger.get(tag.name)?.commit !== tag.commit)) {
-      if (!this.seenInRun.has(now)) this.seenInRun.set(now, this.monotonic());
+      while (Number.isFinite(at) && this.seenInRun.has(at)) at++;
+      this.seenInRun.set(at, this.monotonic());
     }
-    this.ledger.record(firstSeen, new Date(now));
+    this.ledger.record(firstSeen, new Date(at));
     return out;
   }
 }

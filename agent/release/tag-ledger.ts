@@ -34,12 +34,14 @@ function entry(
 }
 
 /**
- * A copy of a tag's commit or object id that holds only its own 40 characters. Ids taken from
- * a git listing are slices of the whole listing's text, and V8 keeps that text (60 bytes per
+ * A copy of a tag's name or id that holds only its own characters. Names and ids taken from a
+ * git listing are slices of the whole listing's text, and V8 keeps that text (60 bytes per
  * tag) alive for as long as any slice of it lives: the ledger keeps them for the agent's life.
+ * Lossless: a text that would not survive the round trip is kept as it is.
  */
-function detached(id: string): string {
-  return Buffer.from(id, 'latin1').toString('latin1');
+function detached(text: string): string {
+  const copy = Buffer.from(text, 'utf8').toString('utf8');
+  return copy === text ? copy : text;
 }
 
 /**
@@ -118,10 +120,8 @@ export class TagLedger {
         this.byTag.set(name, entry(known.commit, known.object, known.firstSeen));
       } else {
         const id = detached(commit);
-        this.byTag.set(
-          name,
-          entry(id, object === commit ? id : object && detached(object), now.getTime()),
-        );
+        const tagObject = object === commit ? id : object && detached(object);
+        this.byTag.set(known ? name : detached(name), entry(id, tagObject, now.getTime()));
       }
       changed = true;
     }

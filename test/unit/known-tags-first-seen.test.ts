@@ -40,6 +40,24 @@ describe('KnownTags.firstSeenAt', () => {
     expect(tags.firstSeenAt('v9.9.9')).toBeUndefined();
   });
 
+  it('keeps each poll its own sighting when the wall clock repeats a millisecond', () => {
+    const clock = clocks();
+    const tags = known(join(dir, 'same-ms.json'), clock);
+    tags.candidates([tag('v3.0.0', sha(30))]);
+    clock.c.mono += MIN; // the same wall-clock millisecond (a stalled clock), a minute later
+    tags.candidates([tag('v3.0.0', sha(30)), tag('v3.1.0', sha(31))]);
+    clock.c.wall += 10 * MIN;
+    clock.c.mono += MIN;
+    tags.candidates([tag('v3.0.0', sha(30)), tag('v3.1.0', sha(31)), tag('v3.2.0', sha(32))]);
+    clock.c.wall -= 10 * MIN; // stepped back onto the first poll's millisecond
+    clock.c.mono += MIN;
+    tags.candidates([tag('v3.0.0', sha(30)), tag('v3.3.0', sha(33))]);
+    expect(tags.firstSeenAt('v3.0.0')).toBe(1_000);
+    expect(tags.firstSeenAt('v3.1.0')).toBe(1_000 + MIN);
+    expect(tags.firstSeenAt('v3.2.0')).toBe(1_000 + 2 * MIN);
+    expect(tags.firstSeenAt('v3.3.0')).toBe(1_000 + 3 * MIN);
+  });
+
   it('carries an earlier run over from the ledger, and keeps it for a tag back after deletion', () => {
     const file = join(dir, 'runs.json');
     const first = clocks();
