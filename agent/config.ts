@@ -3,6 +3,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { ConfigError } from '../common/config-error.js';
 import { envReader } from '../common/env-reader.js';
+import { checkDockerHost } from './docker-client.js';
 import { loadSelfUpdateConfig, type SelfUpdateConfig } from './self/self-update-config.js';
 
 export interface AgentConfig {
@@ -179,6 +180,7 @@ export function loadAgentConfig(
     );
   }
 
+  checkDockerHost(read.optional('DOCKER_HOST'));
   const tokenFile = read.optional('OTA_REPO_TOKEN_FILE');
   if (tokenFile && !existsSync(tokenFile)) {
     throw new ConfigError('OTA_REPO_TOKEN_FILE', 'a readable file holding the token', tokenFile);

@@ -1,5 +1,6 @@
 import Module, { createRequire } from 'node:module';
 import type Docker from 'dockerode';
+import { ConfigError } from '../common/config-error.js';
 
 type Load = (
   request: string,
@@ -43,4 +44,18 @@ export function loadDockerode(): typeof Docker {
   } finally {
     loader._load = load;
   }
+}
+
+/**
+ * DOCKER_HOST, which dockerode reads itself, checked with the other settings: an ssh:// engine
+ * would take the deferred ssh2 path, which needs WebAssembly, and the agent's node runs without
+ * it (--jitless in Dockerfile.agent); it would fail at the first engine call, not at start.
+ */
+export function checkDockerHost(value: string | undefined): void {
+  if (value === undefined || /^(unix|tcp|http|https|npipe):\/\//.test(value)) return;
+  throw new ConfigError(
+    'DOCKER_HOST',
+    'unix://, tcp://, http:// or https:// (mount the engine socket instead of ssh://)',
+    value,
+  );
 }

@@ -31,6 +31,15 @@ describe('agent configuration', () => {
     expect(Object.isFrozen(config)).toBe(true);
   });
 
+  it('refuses an ssh:// DOCKER_HOST at start, naming the variable (its path needs WebAssembly)', () => {
+    const err = failure({ ...base, DOCKER_HOST: 'ssh://pi@device' });
+    expect(err.variable).toBe('DOCKER_HOST');
+    expect(err.message).toMatch(/mount the engine socket instead of ssh/);
+    for (const host of ['unix:///var/run/docker.sock', 'tcp://127.0.0.1:2375']) {
+      expect(() => loadAgentConfig({ ...base, DOCKER_HOST: host })).not.toThrow();
+    }
+  });
+
   it('reads durations in readable units', () => {
     expect(loadAgentConfig({ ...base, OTA_POLL_INTERVAL: '5m' }).pollIntervalMs).toBe(300_000);
     expect(loadAgentConfig({ ...base, OTA_POLL_INTERVAL: '90' }).pollIntervalMs).toBe(90_000);
