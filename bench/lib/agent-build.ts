@@ -5,6 +5,7 @@ import { execFile } from 'node:child_process';
 import { mkdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
+import { agentNodeFlags, nodeArgsOf } from '../../test/helpers/agent-node-flags.js';
 
 const run = promisify(execFile);
 
@@ -17,20 +18,11 @@ export interface AgentBuild {
   readonly env?: Readonly<Record<string, string>>;
 }
 
-/** The flags between "node" and the script in the CMD of a Dockerfile.agent. */
-export function nodeArgsOf(dockerfile: string): string[] {
-  const cmd = /^CMD\s+(\[.*\])\s*$/m.exec(dockerfile)?.[1];
-  if (!cmd) throw new Error('Dockerfile.agent has no CMD in exec form');
-  const argv = JSON.parse(cmd) as string[];
-  if (argv[0] !== 'node') throw new Error(`Dockerfile.agent CMD does not run node: ${cmd}`);
-  return argv.slice(1).filter((a) => a.startsWith('-'));
-}
-
 export function currentBuild(repoRoot: string): AgentBuild {
   return {
     label: 'this tree',
     mainJs: join(repoRoot, 'dist/agent/main.js'),
-    nodeArgs: nodeArgsOf(readFileSync(join(repoRoot, 'Dockerfile.agent'), 'utf8')),
+    nodeArgs: agentNodeFlags(repoRoot),
   };
 }
 
