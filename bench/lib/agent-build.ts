@@ -2,7 +2,7 @@
 // another commit (built into a temporary directory), each with the node flags its own
 // Dockerfile.agent gives it in CMD, so a bench measures what the image would run.
 import { execFile } from 'node:child_process';
-import { mkdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
+import { mkdirSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { agentNodeFlags, nodeArgsOf } from '../../test/helpers/agent-node-flags.js';
