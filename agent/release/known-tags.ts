@@ -34,12 +34,16 @@ export class KnownTags {
   private readonly seenInRun = new Map<number, number>();
   private readonly monotonic: () => number;
   /**
-   * What the ledger's entries parse to, kept until the ledger changes: with 10,000 tags,
-   * parsing them at every poll (several times) was most of what a poll allocated.
+   * The known versions above the running one, kept until the ledger or the running version
+   * changes: with 10,000 tags, parsing them at every poll (several times) was most of what a
+   * poll allocated, and keeping every one parsed cost 1.5 MB for the agent's life, though a
+   * poll only ever looks above the running version (the highest of them sets the floor).
    */
-  private parsed:
-    | { changes: number; versions: Candidate[]; aliases: Map<string, AliasConflict> }
+  private above:
+    | { changes: number; current: string | undefined; versions: Candidate[] }
     | undefined;
+  /** Versions whose tags disagree, over every known tag, kept until the ledger changes. */
+  private aliases: { changes: number; conflicts: Map<string, AliasConflict> } | undefined;
 
   constructor(
     private readonly ledger: TagLedger,
@@ -67,23 +71,27 @@ export class KnownTags {
   }
 
   /**
-   * Every release tag seen before and not deleted since, at the commit first seen (or
-   * followed, if moved tags are).
+   * The release tags seen before and not deleted since whose version is above `current` (all,
+   * with nothing running), at the commit first seen (or followed, if moved tags are).
    */
-  versions(): readonly Candidate[] {
-    return this.fromLedger().versions;
+  versionsAbove(current: Version | undefined): readonly Candidate[] {
+    const changes = this.ledger.changes;
+    const key = current?.text;
+    if (this.above?.changes === changes && this.above.current === key) return this.above.versions;
+    const versions = this.parse((v) => !current || compareVersions(v, current) > 0);
+    this.above = { changes, current: key, versions };
+    return versions;
   }
 
-  private fromLedger() {
-    const changes = this.ledger.changes;
-    if (this.parsed?.changes === changes) return this.parsed;
-    const versions: Candidate[] = [];
+  private parse(keep: (version: Version) => boolean): Candidate[] {
+    const out: Candidate[] = [];
     for (const [tag, entry] of this.ledger.entries()) {
-      const version = entry.deletedAt === undefined ? parseVersion(tag) : undefined;
-      if (version) versions.push({ version, commit: entry.commit, object: entry.object });
+      if (entry.deletedAt !== undefined) continue;
+      const version = parseVersion(tag);
+      if (version && keep(version))
+        out.push({ version, commit: entry.commit, object: entry.object });
     }
-    this.parsed = { changes, versions, aliases: aliasConflicts(versions) };
-    return this.parsed;
+    return out;
   }
 
   /**
@@ -98,7 +106,7 @@ export class KnownTags {
     refused: (c: Candidate) => boolean,
   ): { floor: Version | undefined; watched: string[] } {
     const conflicts = this.aliasConflicts();
-    const known = this.versions().filter(
+    const known = this.versionsAbove(current).filter(
       (k) =>
         onChannel(k.version, this.options.channel) && !refused(k) && !conflicts.has(k.version.text),
     );
@@ -138,7 +146,11 @@ export class KnownTags {
    */
   aliasConflicts(): Map<string, string> {
     const conflicts = new Map<string, string>();
-    for (const { version, tags, commits, reason } of this.fromLedger().aliases.values()) {
+    const changes = this.ledger.changes;
+    if (this.aliases?.changes !== changes) {
+      this.aliases = { changes, conflicts: aliasConflicts(this.parse(() => true)) };
+    }
+    for (const { version, tags, commits, reason } of this.aliases.conflicts.values()) {
       conflicts.set(version, reason);
       if (this.reportedAliases.has(reason)) continue;
       this.reportedAliases.add(reason);

@@ -68,7 +68,9 @@ export class ReleaseWatcher {
         this.log.error({ kind: err.kind, err }, 'release poll failed');
       }
     }
-    const known = this.known.versions().filter((k) => onChannel(k.version, this.options.channel));
+    const known = this.known
+      .versionsAbove(current)
+      .filter((k) => onChannel(k.version, this.options.channel));
 
     const policy = this.policies.policy;
     const device = this.options.device;

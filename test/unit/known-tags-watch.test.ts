@@ -57,3 +57,43 @@ describe('KnownTags.watchList', () => {
     ]);
   });
 });
+
+// Only versions above the running one are kept parsed between polls (10,000 tags parsed and
+// kept were 1.5 MB for the agent's life); alias conflicts are still found over every tag.
+describe('KnownTags.versionsAbove', () => {
+  const dir = tempDirForSuite('ota-known-above-');
+  const sha = (n: number) => n.toString(16).padStart(40, '0');
+  const make = () => {
+    const ledger = new TagLedger(join(dir, `ledger-${Math.random()}.json`));
+    ledger.record(
+      Array.from({ length: 100 }, (_, i) => ({ name: `v1.0.${i}`, commit: sha(i + 1) })),
+      new Date(),
+    );
+    const tags = new KnownTags(
+      ledger,
+      { channel: 'stable', acceptMovedTags: false, now: Date.now },
+      pino({ level: 'silent' }),
+    );
+    return { ledger, tags };
+  };
+  const texts = (list: readonly { version: { text: string } }[]) =>
+    list.map((k) => k.version.text).sort();
+
+  it('follows the running version and newly recorded tags', () => {
+    const { tags } = make();
+    expect(texts(tags.versionsAbove(parseVersion('1.0.97')))).toEqual(['1.0.98', '1.0.99']);
+    expect(tags.versionsAbove(undefined)).toHaveLength(100);
+    expect(texts(tags.versionsAbove(parseVersion('v1.0.98')))).toEqual(['1.0.99']);
+    tags.candidates([{ name: 'v1.1.0', commit: sha(500), object: sha(500) }]);
+    expect(texts(tags.versionsAbove(parseVersion('1.0.98')))).toEqual(['1.0.99', '1.1.0']);
+    tags.forgetDeleted([], ['v1.1']);
+    expect(texts(tags.versionsAbove(parseVersion('1.0.98')))).toEqual(['1.0.99']);
+  });
+
+  it('finds alias conflicts below the running version too', () => {
+    const { ledger, tags } = make();
+    ledger.record([{ name: '1.0.3', commit: sha(999) }], new Date());
+    expect(tags.versionsAbove(parseVersion('1.0.99'))).toEqual([]);
+    expect([...tags.aliasConflicts().keys()]).toEqual(['1.0.3']);
+  });
+});
