@@ -113,7 +113,6 @@ export class KnownTags {
     let floor = current && this.asTagged(current);
     for (const k of known) if (!floor || compareVersions(k.version, floor) > 0) floor = k.version;
     const watched = known
-      .filter((k) => !current || compareVersions(k.version, current) > 0)
       .filter((k) => k.version === floor || !failed.has(k.version.text))
       .sort((a, b) => compareVersions(b.version, a.version))
       .slice(0, WATCH_LIMIT)

@@ -78,12 +78,10 @@ export class ReleaseWatcher {
     const candidates = this.known.candidates(tags);
     if (mode === 'sweep') await this.prefetchWatched(current, failed);
     else {
-      // Known versions between the running one and the base are still candidates.
+      // Known versions above the running one (all of `known`) are still candidates.
       const listed = new Set(candidates.map((c) => c.version.tag));
       for (const k of known) {
-        if (!listed.has(k.version.tag) && (!current || compareVersions(k.version, current) > 0)) {
-          candidates.push(k);
-        }
+        if (!listed.has(k.version.tag)) candidates.push(k);
       }
     }
     // Down only when the policy says so explicitly (see downgradeReason).
